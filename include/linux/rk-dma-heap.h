@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * In-kernel API of the Rockchip dma-buf heaps, with the signatures of the
+ * Rockchip BSP (Linux 5.10) so that vendor drivers (rknpu, rkisp, mpp, rga)
+ * build and run unchanged against rk_dma_heap.ko.
+ *
+ * Functions that allocate return ERR_PTR(-errno) (or a negative errno for
+ * rk_dma_heap_bufferfd_alloc()) on failure, never NULL.
+ */
+#ifndef _LINUX_RK_DMA_HEAP_H
+#define _LINUX_RK_DMA_HEAP_H
+
+#include <linux/types.h>
+#include <asm/pgtable.h>
+
+struct cma;
+struct device;
+struct dma_buf;
+struct page;
+struct rk_dma_heap;
+
+/* Name of the CMA heap that vendor drivers look up. */
+#define RK_DMA_HEAP_CMA_NAME "rk-dma-heap-cma"
+
+/**
+ * struct rk_dma_heap_ops - what a heap implementation provides
+ * @allocate:		allocate a dma-buf of @len bytes; ERR_PTR on failure
+ * @alloc_contig_pages:	allocate @len bytes of contiguous pages, not wrapped
+ *			in a dma-buf; ERR_PTR on failure
+ * @free_contig_pages:	free pages from @alloc_contig_pages
+ * @get_pool_size:	bytes the heap keeps in pools (0 if it keeps none)
+ *
+ * @name is the owner shown in /proc/rk_dma_heap/rk-dma-heap-info; NULL
+ * means the allocating thread.
+ */
+struct rk_dma_heap_ops {
+	struct dma_buf *(*allocate)(struct rk_dma_heap *heap,
+				    unsigned long len,
+				    unsigned long fd_flags,
+				    unsigned long heap_flags,
+				    const char *name);
+	struct page *(*alloc_contig_pages)(struct rk_dma_heap *heap,
+					   size_t len, const char *name);
+	void (*free_contig_pages)(struct rk_dma_heap *heap,
+				  struct page *pages, size_t len,
+				  const char *name);
+	long (*get_pool_size)(struct rk_dma_heap *heap);
+};
+
+/**
+ * struct rk_dma_heap_export_info - description of a heap to register
+ * @name:	heap name; also the name of /dev/rk_dma_heap/<name>
+ * @ops:	the heap's operations
+ * @priv:	the heap's private data (rk_dma_heap_get_drvdata())
+ * @support_cma: the heap allocates from CMA
+ */
+struct rk_dma_heap_export_info {
+	const char *name;
+	const struct rk_dma_heap_ops *ops;
+	void *priv;
+	bool support_cma;
+};
+
+struct rk_dma_heap *rk_dma_heap_find(const char *name);
+void rk_dma_heap_put(struct rk_dma_heap *heap);
+struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info);
+
+struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
+					 unsigned int fd_flags,
+					 unsigned int heap_flags,
+					 const char *name);
+void rk_dma_heap_buffer_free(struct dma_buf *dmabuf);
+int rk_dma_heap_bufferfd_alloc(struct rk_dma_heap *heap, size_t len,
+			       unsigned int fd_flags,
+			       unsigned int heap_flags,
+			       const char *name);
+
+struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
+					    size_t len, const char *name);
+void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
+				   struct page *pages, size_t len,
+				   const char *name);
+
+int rk_dma_heap_set_dev(struct device *heap_dev);
+struct device *rk_dma_heap_get_dev(struct rk_dma_heap *heap);
+const char *rk_dma_heap_get_name(struct rk_dma_heap *heap);
+void *rk_dma_heap_get_drvdata(struct rk_dma_heap *heap);
+
+void *rk_vmap_contig_pfn(unsigned long pfn, unsigned int count, pgprot_t prot);
+struct cma *rk_dma_heap_get_cma(void);
+
+#endif /* _LINUX_RK_DMA_HEAP_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * User-space ABI of the Rockchip dma-buf heaps (/dev/rk_dma_heap/<heap>).
+ *
+ * One ioctl allocates a buffer and returns it as a dma-buf file descriptor.
+ * It is accepted under the Rockchip magic ('R') and under the magic of
+ * mainline's dma-heap header ('H'), as the Rockchip BSP does.
+ */
+#ifndef _UAPI_LINUX_RK_DMA_HEAP_H
+#define _UAPI_LINUX_RK_DMA_HEAP_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* fd_flags the allocation ioctl accepts for the returned dma-buf fd */
+#define RK_DMA_HEAP_VALID_FD_FLAGS (O_CLOEXEC | O_ACCMODE)
+
+/* No heap_flags are defined yet: any bit set is rejected with EINVAL. */
+#define RK_DMA_HEAP_VALID_HEAP_FLAGS (0ULL)
+
+/**
+ * struct rk_dma_heap_allocation_data - allocation request
+ * @len:	size of the buffer in bytes, rounded up to whole pages
+ * @fd:		out: the dma-buf file descriptor; must be 0 on input
+ * @fd_flags:	flags for @fd: O_CLOEXEC and the access mode (O_RDWR, ...)
+ * @heap_flags:	heap-specific flags; must be 0
+ *
+ * Same layout as mainline's struct dma_heap_allocation_data.
+ */
+struct rk_dma_heap_allocation_data {
+	__u64 len;
+	__u32 fd;
+	__u32 fd_flags;
+	__u64 heap_flags;
+};
+
+#define RK_DMA_HEAP_IOC_MAGIC		'R'
+#define RK_DMA_HEAP_IOCTL_ALLOC	_IOWR(RK_DMA_HEAP_IOC_MAGIC, 0x0, \
+				      struct rk_dma_heap_allocation_data)
+
+/* The same request under mainline's <linux/dma-heap.h> name and magic. */
+#ifndef DMA_HEAP_IOCTL_ALLOC
+#define DMA_HEAP_IOC_MAGIC		'H'
+#define DMA_HEAP_IOCTL_ALLOC	_IOWR(DMA_HEAP_IOC_MAGIC, 0x0, \
+				      struct rk_dma_heap_allocation_data)
+#endif
+
+#endif /* _UAPI_LINUX_RK_DMA_HEAP_H */
