@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rk_dma_heap: the out-of-tree module build, and the QEMU test rig.
+#
+#   make [KDIR=...] [ARCH=... CROSS_COMPILE=...]   build rk_dma_heap.ko
+#   make check                          build kernels, boot 6.1 and 6.12, test
+#   make demo  [KERNEL=6.1|6.12]        boot, allocate a few buffers, show them
+#   make shell [KERNEL=...]             the same guest with a shell
+#   make run SCRIPT=file [FILES=dir] [KERNEL=...]   run a script in the guest
+#
+# The module itself is described by Kbuild (and Kconfig in a kernel tree).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNEL ?= 6.12
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf out
+
+check:
+	scripts/check.sh
+
+demo shell:
+	scripts/guest.sh $@ $(KERNEL)
+
+run:
+	@test -n "$(SCRIPT)" || { echo "usage: make run SCRIPT=file [FILES=dir] [KERNEL=6.1|6.12]" >&2; exit 2; }
+	scripts/guest.sh run $(KERNEL) "$(SCRIPT)" "$(FILES)"
+
+.PHONY: all modules clean check demo shell run

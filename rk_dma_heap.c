@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rk_dma_heap core: the registry of heaps, their character devices under
+ * /dev/rk_dma_heap/, the allocation ioctl and the in-kernel API of the
+ * Rockchip BSP (<linux/rk-dma-heap.h>), and the tracking of every live
+ * allocation for the /proc/rk_dma_heap nodes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <uapi/linux/rk-dma-heap.h>
+
+#include "rk_dma_heap_priv.h"
+
+#define RK_DMA_HEAP_MAX_HEAPS	16
+
+DEFINE_MUTEX(rk_dma_heap_list_lock);
+LIST_HEAD(rk_dma_heap_list);
+
+static dev_t rk_dma_heap_devt;
+static struct class *rk_dma_heap_class;
+static DEFINE_IDA(rk_dma_heap_minors);
+
+/* ---------------------------------------------------------------- tracking */
+
+/**
+ * rk_dma_heap_track() - start tracking a new allocation
+ * @heap:	the heap it came from
+ * @a:		the record, embedded in the implementation's buffer
+ * @start:	physical address
+ * @size:	size in bytes
+ * @name:	owner given by the caller, or NULL for the current thread
+ * @dmabuf:	the exported dma-buf, or NULL for contiguous pages
+ */
+void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
+		       phys_addr_t start, size_t size, const char *name,
+		       struct dma_buf *dmabuf)
+{
+	a->start = start;
+	a->size = size;
+	a->dmabuf = dmabuf;
+	a->ino = dmabuf ? file_inode(dmabuf->file)->i_ino : 0;
+	a->pid = task_tgid_nr(current);
+	a->named = name && name[0];
+	if (a->named)
+		strscpy(a->owner, name, sizeof(a->owner));
+	else
+		get_task_comm(a->owner, current);
+	INIT_LIST_HEAD(&a->attachments);
+
+	mutex_lock(&heap->lock);
+	list_add(&a->node, &heap->allocs);
+	heap->nr_allocs++;
+	heap->used += size;
+	mutex_unlock(&heap->lock);
+}
+
+/**
+ * rk_dma_heap_untrack() - stop tracking an allocation that is being freed
+ * @heap:	the heap
+ * @a:		the record
+ */
+void rk_dma_heap_untrack(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a)
+{
+	mutex_lock(&heap->lock);
+	list_del(&a->node);
+	heap->nr_allocs--;
+	heap->used -= a->size;
+	mutex_unlock(&heap->lock);
+}
+
+/**
+ * rk_dma_heap_track_attach() - list a device as attached to an allocation
+ * @heap:	the heap
+ * @a:		the record of the buffer
+ * @att:	the entry to link, embedded in the implementation's attachment
+ * @dev:	the attached device
+ */
+void rk_dma_heap_track_attach(struct rk_dma_heap *heap,
+			      struct rk_dma_heap_alloc *a,
+			      struct rk_dma_heap_attach *att, struct device *dev)
+{
+	att->dev = dev;
+	mutex_lock(&heap->lock);
+	list_add_tail(&att->node, &a->attachments);
+	heap->nr_attachments++;
+	mutex_unlock(&heap->lock);
+}
+
+/**
+ * rk_dma_heap_track_detach() - remove a device from an allocation's list
+ * @heap:	the heap
+ * @att:	the entry linked by rk_dma_heap_track_attach()
+ */
+void rk_dma_heap_track_detach(struct rk_dma_heap *heap,
+			      struct rk_dma_heap_attach *att)
+{
+	mutex_lock(&heap->lock);
+	list_del(&att->node);
+	heap->nr_attachments--;
+	mutex_unlock(&heap->lock);
+}
+
+/**
+ * rk_dma_heap_owner() - the owner name to show for an allocation
+ * @a:		the record; the caller holds the heap's lock
+ * @buf:	where to write the name
+ * @len:	size of @buf
+ *
+ * The name the allocating driver gave wins; otherwise a name set on the
+ * dma-buf with DMA_BUF_SET_NAME; otherwise the allocating thread's name.
+ */
+void rk_dma_heap_owner(struct rk_dma_heap_alloc *a, char *buf, size_t len)
+{
+	struct dma_buf *dmabuf = a->dmabuf;
+
+	if (!a->named && dmabuf) {
+		spin_lock(&dmabuf->name_lock);
+		if (dmabuf->name && dmabuf->name[0]) {
+			strscpy(buf, dmabuf->name, len);
+			spin_unlock(&dmabuf->name_lock);
+			return;
+		}
+		spin_unlock(&dmabuf->name_lock);
+	}
+	strscpy(buf, a->owner, len);
+}
+
+/* ---------------------------------------------------------------- registry */
+
+static struct rk_dma_heap *rk_dma_heap_lookup(const char *name)
+{
+	struct rk_dma_heap *heap;
+
+	lockdep_assert_held(&rk_dma_heap_list_lock);
+	list_for_each_entry(heap, &rk_dma_heap_list, list)
+		if (!strcmp(heap->name, name))
+			return heap;
+	return NULL;
+}
+
+static void rk_dma_heap_free(struct rk_dma_heap *heap)
+{
+	kfree_const(heap->name);
+	kfree(heap);
+}
+
+/**
+ * rk_dma_heap_find() - look up a heap by name
+ * @name:	heap name, e.g. "rk-dma-heap-cma"
+ *
+ * Takes a reference that rk_dma_heap_put() drops. The reference keeps the
+ * heap's structure valid; it does not pin any module, so a driver that never
+ * calls rk_dma_heap_put() only costs a dmesg line when the heap goes away.
+ *
+ * Return: the heap, or NULL if no heap of that name is registered.
+ */
+struct rk_dma_heap *rk_dma_heap_find(const char *name)
+{
+	struct rk_dma_heap *heap;
+
+	if (!name)
+		return NULL;
+	mutex_lock(&rk_dma_heap_list_lock);
+	heap = rk_dma_heap_lookup(name);
+	if (heap)
+		refcount_inc(&heap->users);
+	mutex_unlock(&rk_dma_heap_list_lock);
+	return heap;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_find);
+
+/**
+ * rk_dma_heap_put() - drop a reference taken by rk_dma_heap_find()
+ * @heap:	the heap; NULL is ignored
+ */
+void rk_dma_heap_put(struct rk_dma_heap *heap)
+{
+	if (heap && refcount_dec_and_test(&heap->users))
+		rk_dma_heap_free(heap);
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_put);
+
+/**
+ * rk_dma_heap_get_dev() - the device that allocates and maps a heap's memory
+ * @heap:	the heap
+ *
+ * Return: the device, or NULL if @heap is NULL.
+ */
+struct device *rk_dma_heap_get_dev(struct rk_dma_heap *heap)
+{
+	return heap ? heap->heap_dev : NULL;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_get_dev);
+
+/**
+ * rk_dma_heap_get_name() - the name of a heap
+ * @heap:	the heap
+ *
+ * Return: the name, or NULL if @heap is NULL.
+ */
+const char *rk_dma_heap_get_name(struct rk_dma_heap *heap)
+{
+	return heap ? heap->name : NULL;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_get_name);
+
+/**
+ * rk_dma_heap_get_drvdata() - the private data a heap was registered with
+ * @heap:	the heap
+ *
+ * Return: &rk_dma_heap_export_info.priv, or NULL if @heap is NULL.
+ */
+void *rk_dma_heap_get_drvdata(struct rk_dma_heap *heap)
+{
+	return heap ? heap->priv : NULL;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_get_drvdata);
+
+/**
+ * rk_dma_heap_set_dev() - prepare a device to map buffers of any heap
+ * @heap_dev:	the device, usually the calling driver's own
+ *
+ * Sets a 64-bit DMA mask (coherent and streaming) and the largest segment
+ * size, as the Rockchip BSP does for the devices that use the heaps, so that
+ * a whole contiguous buffer maps as few segments as possible.
+ *
+ * Return: 0, -EINVAL for a NULL device, -ENOMEM if the device had no DMA
+ * parameters and they could not be allocated, or the error of
+ * dma_coerce_mask_and_coherent().
+ */
+int rk_dma_heap_set_dev(struct device *heap_dev)
+{
+	int ret;
+
+	if (!heap_dev)
+		return -EINVAL;
+	ret = dma_coerce_mask_and_coherent(heap_dev, DMA_BIT_MASK(64));
+	if (ret) {
+		dev_err(heap_dev, "rk_dma_heap: cannot set a 64-bit DMA mask: %d\n",
+			ret);
+		return ret;
+	}
+	if (!heap_dev->dma_parms) {
+		heap_dev->dma_parms = devm_kzalloc(heap_dev,
+						   sizeof(*heap_dev->dma_parms),
+						   GFP_KERNEL);
+		if (!heap_dev->dma_parms)
+			return -ENOMEM;
+	}
+	dma_set_max_seg_size(heap_dev, UINT_MAX);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_set_dev);
+
+/* ------------------------------------------------------------ char device */
+
+static int rk_dma_heap_open(struct inode *inode, struct file *file)
+{
+	struct rk_dma_heap *heap = container_of(inode->i_cdev,
+						struct rk_dma_heap, cdev);
+
+	file->private_data = heap;
+	return nonseekable_open(inode, file);
+}
+
+static long rk_dma_heap_ioctl_alloc(struct rk_dma_heap *heap,
+				    struct rk_dma_heap_allocation_data *data)
+{
+	int fd;
+
+	if (data->fd) {
+		pr_warn_ratelimited("%s: allocation rejected: fd must be 0 on input, got %u\n",
+				    heap->name, data->fd);
+		return -EINVAL;
+	}
+	if (data->fd_flags & ~RK_DMA_HEAP_VALID_FD_FLAGS) {
+		pr_warn_ratelimited("%s: allocation rejected: fd_flags 0x%x has bits other than O_CLOEXEC and the access mode\n",
+				    heap->name, data->fd_flags);
+		return -EINVAL;
+	}
+	if (data->heap_flags & ~RK_DMA_HEAP_VALID_HEAP_FLAGS) {
+		pr_warn_ratelimited("%s: allocation rejected: unknown heap_flags 0x%llx\n",
+				    heap->name, data->heap_flags);
+		return -EINVAL;
+	}
+	if (!data->len || data->len > SIZE_MAX - PAGE_SIZE) {
+		pr_warn_ratelimited("%s: allocation rejected: invalid length %llu\n",
+				    heap->name, data->len);
+		return -EINVAL;
+	}
+
+	fd = rk_dma_heap_bufferfd_alloc(heap, data->len, data->fd_flags,
+					data->heap_flags, NULL);
+	if (fd < 0)
+		return fd;
+	data->fd = fd;
+	return 0;
+}
+
+static long rk_dma_heap_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct rk_dma_heap *heap = file->private_data;
+	struct rk_dma_heap_allocation_data data;
+	unsigned int in_size, out_size, ksize = sizeof(data);
+	long ret;
+
+	/*
+	 * Like the Rockchip BSP, accept the request under the Rockchip magic
+	 * and under mainline's dma-heap magic. Like mainline, accept callers
+	 * built with a shorter or longer argument: copy what both know and
+	 * zero the rest.
+	 */
+	if (_IOC_NR(cmd) != _IOC_NR(RK_DMA_HEAP_IOCTL_ALLOC) ||
+	    (_IOC_TYPE(cmd) != RK_DMA_HEAP_IOC_MAGIC &&
+	     _IOC_TYPE(cmd) != DMA_HEAP_IOC_MAGIC))
+		return -ENOTTY;
+
+	out_size = _IOC_SIZE(cmd);
+	in_size = out_size;
+	if (!(_IOC_DIR(cmd) & _IOC_READ))
+		out_size = 0;
+	if (!(_IOC_DIR(cmd) & _IOC_WRITE))
+		in_size = 0;
+	in_size = min(in_size, ksize);
+	out_size = min(out_size, ksize);
+
+	memset(&data, 0, sizeof(data));
+	if (copy_from_user(&data, (void __user *)arg, in_size))
+		return -EFAULT;
+
+	ret = rk_dma_heap_ioctl_alloc(heap, &data);
+	if (ret)
+		return ret;
+
+	if (copy_to_user((void __user *)arg, &data, out_size)) {
+		/* The caller cannot learn the fd: nothing to do but leak it. */
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static const struct file_operations rk_dma_heap_fops = {
+	.owner		= THIS_MODULE,
+	.open		= rk_dma_heap_open,
+	.unlocked_ioctl	= rk_dma_heap_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static char *rk_dma_heap_devnode(const struct device *dev, umode_t *mode)
+#else
+static char *rk_dma_heap_devnode(struct device *dev, umode_t *mode)
+#endif
+{
+	if (mode)
+		*mode = 0600;
+	return kasprintf(GFP_KERNEL, "rk_dma_heap/%s", dev_name(dev));
+}
+
+/**
+ * rk_dma_heap_add() - register a heap and create /dev/rk_dma_heap/<name>
+ * @exp_info:	name, operations and private data of the heap
+ *
+ * Return: the heap, or ERR_PTR(-EINVAL) for a missing name or allocate
+ * operation, ERR_PTR(-EEXIST) if the name is taken, ERR_PTR(-ENOSPC) when
+ * all device numbers are used, ERR_PTR(-ENOMEM), or the error of the
+ * device creation.
+ */
+struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info)
+{
+	struct rk_dma_heap *heap;
+	int minor, ret;
+
+	if (!exp_info || !exp_info->name || !exp_info->name[0] ||
+	    !exp_info->ops || !exp_info->ops->allocate) {
+		pr_err("cannot add a heap without a name or an allocate operation\n");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!rk_dma_heap_class)
+		return ERR_PTR(-ENODEV);
+
+	heap = kzalloc(sizeof(*heap), GFP_KERNEL);
+	if (!heap)
+		return ERR_PTR(-ENOMEM);
+	heap->name = kstrdup_const(exp_info->name, GFP_KERNEL);
+	if (!heap->name) {
+		kfree(heap);
+		return ERR_PTR(-ENOMEM);
+	}
+	heap->ops = exp_info->ops;
+	heap->priv = exp_info->priv;
+	heap->support_cma = exp_info->support_cma;
+	refcount_set(&heap->users, 1);
+	mutex_init(&heap->lock);
+	INIT_LIST_HEAD(&heap->allocs);
+
+	mutex_lock(&rk_dma_heap_list_lock);
+	if (rk_dma_heap_lookup(heap->name)) {
+		pr_err("a heap named %s is already registered\n", heap->name);
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+
+	minor = ida_alloc_max(&rk_dma_heap_minors, RK_DMA_HEAP_MAX_HEAPS - 1,
+			      GFP_KERNEL);
+	if (minor < 0) {
+		pr_err("cannot add heap %s: all %d device numbers are used\n",
+		       heap->name, RK_DMA_HEAP_MAX_HEAPS);
+		ret = minor;
+		goto err_unlock;
+	}
+	heap->devt = MKDEV(MAJOR(rk_dma_heap_devt), minor);
+
+	cdev_init(&heap->cdev, &rk_dma_heap_fops);
+	heap->cdev.owner = THIS_MODULE;
+	ret = cdev_add(&heap->cdev, heap->devt, 1);
+	if (ret) {
+		pr_err("cannot add the character device of heap %s: %d\n",
+		       heap->name, ret);
+		goto err_minor;
+	}
+
+	heap->dev = device_create(rk_dma_heap_class, NULL, heap->devt, heap,
+				  "%s", heap->name);
+	if (IS_ERR(heap->dev)) {
+		ret = PTR_ERR(heap->dev);
+		pr_err("cannot create the device of heap %s: %d\n",
+		       heap->name, ret);
+		goto err_cdev;
+	}
+	heap->heap_dev = heap->dev;
+
+	list_add_tail(&heap->list, &rk_dma_heap_list);
+	mutex_unlock(&rk_dma_heap_list_lock);
+	return heap;
+
+err_cdev:
+	cdev_del(&heap->cdev);
+err_minor:
+	ida_free(&rk_dma_heap_minors, minor);
+err_unlock:
+	mutex_unlock(&rk_dma_heap_list_lock);
+	rk_dma_heap_free(heap);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_add);
+
+/**
+ * rk_dma_heap_remove() - unregister a heap and remove its device node
+ * @heap:	a heap returned by rk_dma_heap_add(), with no live allocation
+ *
+ * Drops the registry's reference; the structure goes when the last
+ * rk_dma_heap_find() reference is dropped, or right here, with a dmesg line,
+ * when the module is on its way out and references were never dropped.
+ */
+void rk_dma_heap_remove(struct rk_dma_heap *heap)
+{
+	unsigned int leaked;
+
+	mutex_lock(&rk_dma_heap_list_lock);
+	list_del(&heap->list);
+	mutex_unlock(&rk_dma_heap_list_lock);
+
+	device_destroy(rk_dma_heap_class, heap->devt);
+	cdev_del(&heap->cdev);
+	ida_free(&rk_dma_heap_minors, MINOR(heap->devt));
+	heap->dev = NULL;
+
+	/*
+	 * Every driver that looked the heap up uses our symbols, so it has
+	 * been unloaded before we can be: references left now were leaked
+	 * (videobuf2-cma-sg never puts its heap). Nobody can use them.
+	 */
+	leaked = refcount_read(&heap->users) - 1;
+	if (leaked)
+		pr_info("%s: %u reference(s) from rk_dma_heap_find() were never released with rk_dma_heap_put()\n",
+			heap->name, leaked);
+	rk_dma_heap_free(heap);
+}
+
+/* ------------------------------------------------------------ allocation */
+
+static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
+				      const char *name)
+{
+	char comm[TASK_COMM_LEN];
+
+	if (!name || !name[0])
+		name = get_task_comm(comm, current);
+	rk_dma_heap_cma_report_enomem(heap, len, name);
+}
+
+/**
+ * rk_dma_heap_buffer_alloc() - allocate a dma-buf from a heap
+ * @heap:	the heap, from rk_dma_heap_find()
+ * @len:	size in bytes, rounded up to whole pages
+ * @fd_flags:	O_CLOEXEC and the access mode (O_RDWR, ...) for the buffer's
+ *		file; they apply when the buffer is later given an fd
+ * @heap_flags:	must be 0
+ * @name:	owner shown in /proc/rk_dma_heap/rk-dma-heap-info (usually
+ *		dev_name() of the caller's device); NULL for the current thread
+ *
+ * The memory is physically contiguous, zeroed and cached.
+ *
+ * Return: the dma-buf, or ERR_PTR(-EINVAL) for a NULL heap, a zero or
+ * oversized @len, or unknown flags; ERR_PTR(-ENOMEM) when the heap's region
+ * cannot satisfy the request. Never NULL.
+ */
+struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
+					 unsigned int fd_flags,
+					 unsigned int heap_flags,
+					 const char *name)
+{
+	struct dma_buf *dmabuf;
+
+	if (!heap) {
+		pr_err("buffer allocation from a NULL heap\n");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!len || len > SIZE_MAX - PAGE_SIZE ||
+	    (fd_flags & ~RK_DMA_HEAP_VALID_FD_FLAGS) ||
+	    (heap_flags & ~RK_DMA_HEAP_VALID_HEAP_FLAGS)) {
+		pr_err("%s: invalid buffer request: len %zu fd_flags 0x%x heap_flags 0x%x\n",
+		       heap->name, len, fd_flags, heap_flags);
+		return ERR_PTR(-EINVAL);
+	}
+
+	dmabuf = heap->ops->allocate(heap, PAGE_ALIGN(len), fd_flags,
+				     heap_flags, name);
+	if (IS_ERR(dmabuf) && PTR_ERR(dmabuf) == -ENOMEM)
+		rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+	return dmabuf;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_buffer_alloc);
+
+/**
+ * rk_dma_heap_buffer_free() - drop the reference returned by
+ *			       rk_dma_heap_buffer_alloc()
+ * @dmabuf:	the dma-buf; NULL and error pointers are ignored
+ *
+ * The memory returns to the heap when the last reference (fds, mappings,
+ * importers) is gone.
+ */
+void rk_dma_heap_buffer_free(struct dma_buf *dmabuf)
+{
+	if (!IS_ERR_OR_NULL(dmabuf))
+		dma_buf_put(dmabuf);
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_buffer_free);
+
+/**
+ * rk_dma_heap_bufferfd_alloc() - allocate a dma-buf and install it as an fd
+ * @heap:	the heap
+ * @len:	size in bytes, rounded up to whole pages
+ * @fd_flags:	O_CLOEXEC and the access mode for the new fd
+ * @heap_flags:	must be 0
+ * @name:	owner name, or NULL for the current thread
+ *
+ * Return: the new file descriptor in the current process, or a negative
+ * errno: the errors of rk_dma_heap_buffer_alloc(), or -EMFILE.
+ */
+int rk_dma_heap_bufferfd_alloc(struct rk_dma_heap *heap, size_t len,
+			       unsigned int fd_flags,
+			       unsigned int heap_flags,
+			       const char *name)
+{
+	struct dma_buf *dmabuf;
+	int fd;
+
+	dmabuf = rk_dma_heap_buffer_alloc(heap, len, fd_flags, heap_flags,
+					  name);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	fd = dma_buf_fd(dmabuf, fd_flags);
+	if (fd < 0)
+		dma_buf_put(dmabuf);
+	return fd;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_bufferfd_alloc);
+
+/**
+ * rk_dma_heap_alloc_contig_pages() - allocate contiguous pages, no dma-buf
+ * @heap:	the heap
+ * @len:	size in bytes, rounded up to whole pages
+ * @name:	owner name (usually dev_name() of the caller's device), or NULL
+ *		for the current thread
+ *
+ * The pages are physically contiguous, zeroed and in lowmem; free them with
+ * rk_dma_heap_free_contig_pages() and the same @len.
+ *
+ * Return: the first page, or ERR_PTR(-EINVAL) for a NULL heap or a bad
+ * @len, ERR_PTR(-EOPNOTSUPP) if the heap cannot do it, ERR_PTR(-ENOMEM).
+ */
+struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
+					    size_t len, const char *name)
+{
+	struct page *page;
+
+	if (!heap || !len || len > SIZE_MAX - PAGE_SIZE) {
+		pr_err("invalid contiguous page request: heap %s len %zu\n",
+		       heap ? heap->name : "(null)", len);
+		return ERR_PTR(-EINVAL);
+	}
+	if (!heap->ops->alloc_contig_pages)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	page = heap->ops->alloc_contig_pages(heap, PAGE_ALIGN(len), name);
+	if (IS_ERR(page) && PTR_ERR(page) == -ENOMEM)
+		rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+	return page;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_alloc_contig_pages);
+
+/**
+ * rk_dma_heap_free_contig_pages() - free pages of
+ *				     rk_dma_heap_alloc_contig_pages()
+ * @heap:	the heap they came from
+ * @pages:	the first page
+ * @len:	the length given at allocation
+ * @name:	unused; kept for the BSP signature
+ *
+ * Pages that did not come from @heap, or a @len that does not match, are
+ * refused with a dmesg line and left alone.
+ */
+void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
+				   struct page *pages, size_t len,
+				   const char *name)
+{
+	if (!heap || IS_ERR_OR_NULL(pages) || !heap->ops->free_contig_pages)
+		return;
+	heap->ops->free_contig_pages(heap, pages, PAGE_ALIGN(len), name);
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_free_contig_pages);
+
+/**
+ * rk_vmap_contig_pfn() - map physically contiguous pages into kernel space
+ * @pfn:	first page frame number
+ * @count:	number of pages
+ * @prot:	protection, e.g. PAGE_KERNEL or pgprot_writecombine(PAGE_KERNEL)
+ *
+ * Works on every kernel: it builds the page array and calls vmap(), which
+ * modules may use everywhere (the BSP's vmap_pfn() route is not exported on
+ * mainline). The pfns must have struct pages (RAM). Unmap with vunmap().
+ *
+ * Return: the kernel address, or NULL for zero @count, an invalid pfn or no
+ * memory.
+ */
+void *rk_vmap_contig_pfn(unsigned long pfn, unsigned int count, pgprot_t prot)
+{
+	struct page **pages;
+	unsigned int i;
+	void *vaddr;
+
+	if (!count || !pfn_valid(pfn) || !pfn_valid(pfn + count - 1))
+		return NULL;
+	pages = kvmalloc_array(count, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < count; i++)
+		pages[i] = pfn_to_page(pfn + i);
+	vaddr = vmap(pages, count, VM_MAP, prot);
+	kvfree(pages);
+	return vaddr;
+}
+EXPORT_SYMBOL_GPL(rk_vmap_contig_pfn);
+
+/**
+ * rk_dma_heap_get_cma() - the CMA area behind rk-dma-heap-cma
+ *
+ * On the Rockchip BSP the caller passes the result to cma_alloc() and
+ * cma_release(). Mainline kernels export neither, and this heap gets its
+ * memory through the DMA API from a per-device CMA area, so there is nothing
+ * a caller could use: this returns NULL on every kernel. Allocate with
+ * rk_dma_heap_alloc_contig_pages() instead.
+ *
+ * Return: NULL.
+ */
+struct cma *rk_dma_heap_get_cma(void)
+{
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_get_cma);
+
+/* ------------------------------------------------------------ module */
+
+static int __init rk_dma_heap_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&rk_dma_heap_devt, 0, RK_DMA_HEAP_MAX_HEAPS,
+				  "rk_dma_heap");
+	if (ret) {
+		pr_err("cannot allocate device numbers: %d\n", ret);
+		return ret;
+	}
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	rk_dma_heap_class = class_create("rk_dma_heap");
+#else
+	rk_dma_heap_class = class_create(THIS_MODULE, "rk_dma_heap");
+#endif
+	if (IS_ERR(rk_dma_heap_class)) {
+		ret = PTR_ERR(rk_dma_heap_class);
+		rk_dma_heap_class = NULL;
+		pr_err("cannot create the device class: %d\n", ret);
+		goto err_chrdev;
+	}
+	rk_dma_heap_class->devnode = rk_dma_heap_devnode;
+
+	ret = rk_dma_heap_procfs_init();
+	if (ret)
+		goto err_class;
+	ret = rk_dma_heap_cma_init();
+	if (ret)
+		goto err_procfs;
+	return 0;
+
+err_procfs:
+	rk_dma_heap_procfs_exit();
+err_class:
+	class_destroy(rk_dma_heap_class);
+	rk_dma_heap_class = NULL;
+err_chrdev:
+	unregister_chrdev_region(rk_dma_heap_devt, RK_DMA_HEAP_MAX_HEAPS);
+	return ret;
+}
+module_init(rk_dma_heap_init);
+
+static void __exit rk_dma_heap_exit(void)
+{
+	rk_dma_heap_cma_exit();
+	rk_dma_heap_procfs_exit();
+	class_destroy(rk_dma_heap_class);
+	unregister_chrdev_region(rk_dma_heap_devt, RK_DMA_HEAP_MAX_HEAPS);
+	ida_destroy(&rk_dma_heap_minors);
+}
+module_exit(rk_dma_heap_exit);
+
+MODULE_DESCRIPTION("Rockchip dma-buf heaps (rk-dma-heap-cma) for BSP and mainline kernels");
+MODULE_LICENSE("GPL");
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+MODULE_IMPORT_NS("DMA_BUF");
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
+MODULE_IMPORT_NS(DMA_BUF);
+#endif

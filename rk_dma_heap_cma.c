@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rk-dma-heap-cma: a dma-buf heap that hands out physically contiguous,
+ * cached, zeroed buffers from one device-tree reserved-memory region.
+ *
+ * Mainline does not export cma_alloc() to modules. The region is therefore
+ * declared as a reusable "shared-dma-pool" and given to our platform device
+ * as its own CMA area (of_reserved_mem_device_init()); dma_alloc_pages() on
+ * that device allocates from it. dma-direct quietly falls back to ordinary
+ * pages when the area is exhausted, so every allocation is checked against
+ * the region and refused with ENOMEM when it lies outside.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/of_reserved_mem.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#include <linux/iosys-map.h>
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#include <linux/dma-buf-map.h>
+#endif
+
+#include "rk_dma_heap_priv.h"
+
+#if !IS_ENABLED(CONFIG_DMA_CMA) || !IS_ENABLED(CONFIG_OF_RESERVED_MEM)
+#error "rk_dma_heap needs a kernel with CONFIG_DMA_CMA and CONFIG_OF_RESERVED_MEM"
+#endif
+
+#define RK_CMA_COMPATIBLE "rockchip,rk-dma-heap-cma"
+
+/**
+ * struct rk_cma_heap - the heap and its region
+ * @heap:	the registered heap
+ * @dev:	our platform device, owner of the CMA area
+ * @base:	physical start of the region
+ * @size:	size of the region in bytes
+ * @npages:	pages in the region
+ * @lock:	protects @bitmap
+ * @bitmap:	one bit per page of the region, set while allocated
+ * @contig:	allocations of contiguous pages, by first pfn
+ */
+struct rk_cma_heap {
+	struct rk_dma_heap *heap;
+	struct device *dev;
+	phys_addr_t base;
+	size_t size;
+	unsigned long npages;
+	spinlock_t lock;
+	unsigned long *bitmap;
+	struct xarray contig;
+};
+
+/**
+ * struct rk_cma_buffer - one allocation
+ * @h:		the heap
+ * @pages:	first page
+ * @dma:	DMA address for our own device
+ * @len:	size in bytes, a multiple of PAGE_SIZE
+ * @lock:	protects @attachments and @vmap_cnt
+ * @attachments: struct rk_cma_attachment of the importers
+ * @vmap_cnt:	number of kernel mappings handed out
+ * @rec:	the tracking record
+ */
+struct rk_cma_buffer {
+	struct rk_cma_heap *h;
+	struct page *pages;
+	dma_addr_t dma;
+	size_t len;
+	struct mutex lock;
+	struct list_head attachments;
+	unsigned int vmap_cnt;
+	struct rk_dma_heap_alloc rec;
+};
+
+/**
+ * struct rk_cma_attachment - one importer
+ * @dev:	the importing device
+ * @sgt:	the buffer as the device may map it: segments no longer than
+ *		its maximum segment size
+ * @node:	entry in &rk_cma_buffer.attachments
+ * @mapped:	@sgt is mapped for @dev
+ * @track:	the entry in the tracking record
+ */
+struct rk_cma_attachment {
+	struct device *dev;
+	struct sg_table sgt;
+	struct list_head node;
+	bool mapped;
+	struct rk_dma_heap_attach track;
+};
+
+static const struct rk_dma_heap_ops rk_cma_heap_ops;
+
+static struct rk_cma_heap *rk_cma_heap_of(struct rk_dma_heap *heap)
+{
+	if (!heap || heap->ops != &rk_cma_heap_ops)
+		return NULL;
+	return rk_dma_heap_get_drvdata(heap);
+}
+
+/* ----------------------------------------------------------------- memory */
+
+static void rk_cma_mark(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
+			bool used)
+{
+	unsigned long first = (page_to_phys(buf->pages) - h->base) >> PAGE_SHIFT;
+
+	spin_lock(&h->lock);
+	if (used)
+		bitmap_set(h->bitmap, first, buf->len >> PAGE_SHIFT);
+	else
+		bitmap_clear(h->bitmap, first, buf->len >> PAGE_SHIFT);
+	spin_unlock(&h->lock);
+}
+
+static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_cma_heap *h,
+						 size_t len)
+{
+	struct rk_cma_buffer *buf;
+	phys_addr_t phys;
+
+	if (len > h->size) {
+		pr_warn_ratelimited("%s: allocation rejected: %zu bytes is more than the whole region (%zu bytes)\n",
+				    h->heap->name, len, h->size);
+		return ERR_PTR(-EINVAL);
+	}
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->h = h;
+	buf->len = len;
+	mutex_init(&buf->lock);
+	INIT_LIST_HEAD(&buf->attachments);
+
+	buf->pages = dma_alloc_pages(h->dev, len, &buf->dma, DMA_BIDIRECTIONAL,
+				     GFP_KERNEL | __GFP_NOWARN);
+	if (!buf->pages)
+		goto err_free;
+	phys = page_to_phys(buf->pages);
+	if (phys < h->base || phys - h->base > h->size - len) {
+		/* dma-direct fell back to ordinary memory: the region is full */
+		dma_free_pages(h->dev, len, buf->pages, buf->dma,
+			       DMA_BIDIRECTIONAL);
+		goto err_free;
+	}
+
+	rk_cma_mark(h, buf, true);
+	return buf;
+
+err_free:
+	kfree(buf);
+	return ERR_PTR(-ENOMEM);
+}
+
+static void rk_cma_buffer_free(struct rk_cma_buffer *buf)
+{
+	struct rk_cma_heap *h = buf->h;
+
+	rk_cma_mark(h, buf, false);
+	dma_free_pages(h->dev, buf->len, buf->pages, buf->dma,
+		       DMA_BIDIRECTIONAL);
+	kfree(buf);
+}
+
+/* ------------------------------------------------------------ dma-buf ops */
+
+static int rk_cma_attach(struct dma_buf *dmabuf,
+			 struct dma_buf_attachment *attach)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	struct rk_cma_attachment *a;
+	struct scatterlist *sg;
+	size_t seg, off = 0;
+	unsigned int nents;
+	int ret;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+
+	/*
+	 * The buffer is one contiguous range, but the importer may not take
+	 * segments that long (DMA-API debugging reports it): split at its
+	 * limit.
+	 */
+	seg = dma_get_max_seg_size(attach->dev) & PAGE_MASK;
+	if (!seg)
+		seg = PAGE_SIZE;
+	nents = DIV_ROUND_UP(buf->len, seg);
+	ret = sg_alloc_table(&a->sgt, nents, GFP_KERNEL);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	for_each_sgtable_sg(&a->sgt, sg, nents) {
+		size_t chunk = min(seg, buf->len - off);
+
+		sg_set_page(sg, buf->pages + (off >> PAGE_SHIFT), chunk, 0);
+		off += chunk;
+	}
+
+	a->dev = attach->dev;
+	attach->priv = a;
+	mutex_lock(&buf->lock);
+	list_add(&a->node, &buf->attachments);
+	mutex_unlock(&buf->lock);
+	rk_dma_heap_track_attach(buf->h->heap, &buf->rec, &a->track,
+				 attach->dev);
+	return 0;
+}
+
+static void rk_cma_detach(struct dma_buf *dmabuf,
+			  struct dma_buf_attachment *attach)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	struct rk_cma_attachment *a = attach->priv;
+
+	rk_dma_heap_track_detach(buf->h->heap, &a->track);
+	mutex_lock(&buf->lock);
+	list_del(&a->node);
+	mutex_unlock(&buf->lock);
+	sg_free_table(&a->sgt);
+	kfree(a);
+}
+
+static struct sg_table *rk_cma_map(struct dma_buf_attachment *attach,
+				   enum dma_data_direction dir)
+{
+	struct rk_cma_buffer *buf = attach->dmabuf->priv;
+	struct rk_cma_attachment *a = attach->priv;
+	int ret;
+
+	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+	if (ret)
+		return ERR_PTR(ret);
+	mutex_lock(&buf->lock);
+	a->mapped = true;
+	mutex_unlock(&buf->lock);
+	return &a->sgt;
+}
+
+static void rk_cma_unmap(struct dma_buf_attachment *attach,
+			 struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct rk_cma_buffer *buf = attach->dmabuf->priv;
+	struct rk_cma_attachment *a = attach->priv;
+
+	mutex_lock(&buf->lock);
+	a->mapped = false;
+	mutex_unlock(&buf->lock);
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+}
+
+static int rk_cma_begin_cpu_access(struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	struct rk_cma_attachment *a;
+	bool synced = false;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(a, &buf->attachments, node) {
+		if (!a->mapped)
+			continue;
+		dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+		synced = true;
+	}
+	if (!synced)
+		dma_sync_single_for_cpu(buf->h->dev, buf->dma, buf->len, dir);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static int rk_cma_end_cpu_access(struct dma_buf *dmabuf,
+				 enum dma_data_direction dir)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	struct rk_cma_attachment *a;
+	bool synced = false;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(a, &buf->attachments, node) {
+		if (!a->mapped)
+			continue;
+		dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+		synced = true;
+	}
+	if (!synced)
+		dma_sync_single_for_device(buf->h->dev, buf->dma, buf->len,
+					   dir);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static int rk_cma_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	unsigned long npages = buf->len >> PAGE_SHIFT;
+
+	/* Checked here too: a mapping past the end would expose other pages. */
+	if (vma->vm_pgoff >= npages || vma_pages(vma) > npages - vma->vm_pgoff)
+		return -EINVAL;
+
+	/* Cached, like the kernel's view; DMA_BUF_IOCTL_SYNC keeps coherency. */
+	return remap_pfn_range(vma, vma->vm_start,
+			       page_to_pfn(buf->pages) + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+/* The region is in lowmem (checked at probe): the linear map is the vmap. */
+static void *rk_cma_vmap_get(struct rk_cma_buffer *buf)
+{
+	mutex_lock(&buf->lock);
+	buf->vmap_cnt++;
+	mutex_unlock(&buf->lock);
+	return page_address(buf->pages);
+}
+
+static void rk_cma_vmap_put(struct rk_cma_buffer *buf)
+{
+	mutex_lock(&buf->lock);
+	if (buf->vmap_cnt)
+		buf->vmap_cnt--;
+	else
+		pr_warn_ratelimited("%s: vunmap of a buffer that is not vmapped\n",
+				    buf->h->heap->name);
+	mutex_unlock(&buf->lock);
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+static int rk_cma_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	iosys_map_set_vaddr(map, rk_cma_vmap_get(dmabuf->priv));
+	return 0;
+}
+
+static void rk_cma_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	rk_cma_vmap_put(dmabuf->priv);
+	iosys_map_clear(map);
+}
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+static int rk_cma_vmap(struct dma_buf *dmabuf, struct dma_buf_map *map)
+{
+	dma_buf_map_set_vaddr(map, rk_cma_vmap_get(dmabuf->priv));
+	return 0;
+}
+
+static void rk_cma_vunmap(struct dma_buf *dmabuf, struct dma_buf_map *map)
+{
+	rk_cma_vmap_put(dmabuf->priv);
+	dma_buf_map_clear(map);
+}
+#else
+static void *rk_cma_vmap(struct dma_buf *dmabuf)
+{
+	return rk_cma_vmap_get(dmabuf->priv);
+}
+
+static void rk_cma_vunmap(struct dma_buf *dmabuf, void *vaddr)
+{
+	rk_cma_vmap_put(dmabuf->priv);
+}
+#endif
+
+static void rk_cma_release(struct dma_buf *dmabuf)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+
+	if (buf->vmap_cnt)
+		pr_warn("%s: buffer released with %u kernel mapping(s) left\n",
+			buf->h->heap->name, buf->vmap_cnt);
+	rk_dma_heap_untrack(buf->h->heap, &buf->rec);
+	rk_cma_buffer_free(buf);
+}
+
+static const struct dma_buf_ops rk_cma_dmabuf_ops = {
+	.attach			= rk_cma_attach,
+	.detach			= rk_cma_detach,
+	.map_dma_buf		= rk_cma_map,
+	.unmap_dma_buf		= rk_cma_unmap,
+	.begin_cpu_access	= rk_cma_begin_cpu_access,
+	.end_cpu_access		= rk_cma_end_cpu_access,
+	.mmap			= rk_cma_mmap,
+	.vmap			= rk_cma_vmap,
+	.vunmap			= rk_cma_vunmap,
+	.release		= rk_cma_release,
+};
+
+/* -------------------------------------------------------------- heap ops */
+
+static struct dma_buf *rk_cma_allocate(struct rk_dma_heap *heap,
+				       unsigned long len,
+				       unsigned long fd_flags,
+				       unsigned long heap_flags,
+				       const char *name)
+{
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct rk_cma_buffer *buf;
+	struct dma_buf *dmabuf;
+
+	buf = rk_cma_buffer_alloc(h, len);
+	if (IS_ERR(buf))
+		return ERR_CAST(buf);
+
+	exp_info.exp_name = heap->name;
+	exp_info.ops = &rk_cma_dmabuf_ops;
+	exp_info.size = buf->len;
+	exp_info.flags = fd_flags;
+	exp_info.priv = buf;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		/* Not exported: the release callback will not run. */
+		rk_cma_buffer_free(buf);
+		return dmabuf;
+	}
+	rk_dma_heap_track(heap, &buf->rec, page_to_phys(buf->pages), buf->len,
+			  name, dmabuf);
+	return dmabuf;
+}
+
+static struct page *rk_cma_alloc_contig_pages(struct rk_dma_heap *heap,
+					      size_t len, const char *name)
+{
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+	struct rk_cma_buffer *buf;
+	int ret;
+
+	buf = rk_cma_buffer_alloc(h, len);
+	if (IS_ERR(buf))
+		return ERR_CAST(buf);
+	ret = xa_insert(&h->contig, page_to_pfn(buf->pages), buf, GFP_KERNEL);
+	if (ret) {
+		rk_cma_buffer_free(buf);
+		return ERR_PTR(ret);
+	}
+	rk_dma_heap_track(heap, &buf->rec, page_to_phys(buf->pages), buf->len,
+			  name, NULL);
+	return buf->pages;
+}
+
+static void rk_cma_free_contig_pages(struct rk_dma_heap *heap,
+				     struct page *pages, size_t len,
+				     const char *name)
+{
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+	unsigned long pfn = page_to_pfn(pages);
+	struct rk_cma_buffer *buf;
+
+	xa_lock(&h->contig);
+	buf = xa_load(&h->contig, pfn);
+	if (buf && buf->len == len)
+		__xa_erase(&h->contig, pfn);
+	xa_unlock(&h->contig);
+
+	if (!buf || buf->len != len) {
+		pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: not a contiguous allocation of this heap%s\n",
+		       heap->name, len, pfn,
+		       buf ? " with that length" : "");
+		return;
+	}
+	rk_dma_heap_untrack(heap, &buf->rec);
+	rk_cma_buffer_free(buf);
+}
+
+static const struct rk_dma_heap_ops rk_cma_heap_ops = {
+	.allocate		= rk_cma_allocate,
+	.alloc_contig_pages	= rk_cma_alloc_contig_pages,
+	.free_contig_pages	= rk_cma_free_contig_pages,
+};
+
+/* ------------------------------------------------------ region reporting */
+
+/**
+ * rk_dma_heap_cma_region_info() - size, use and largest free block
+ * @heap:	a heap
+ * @info:	filled in
+ *
+ * Return: 0, or -ENODEV if @heap is not a CMA heap of this module.
+ */
+int rk_dma_heap_cma_region_info(struct rk_dma_heap *heap,
+				struct rk_dma_heap_region_info *info)
+{
+	struct rk_cma_heap *h = rk_cma_heap_of(heap);
+	unsigned long start = 0, end, largest = 0, used;
+
+	if (!h)
+		return -ENODEV;
+	spin_lock(&h->lock);
+	used = bitmap_weight(h->bitmap, h->npages);
+	while (start < h->npages) {
+		start = find_next_zero_bit(h->bitmap, h->npages, start);
+		if (start >= h->npages)
+			break;
+		end = find_next_bit(h->bitmap, h->npages, start);
+		largest = max(largest, end - start);
+		start = end;
+	}
+	spin_unlock(&h->lock);
+
+	info->size = h->size;
+	info->used = used << PAGE_SHIFT;
+	info->largest_free = largest << PAGE_SHIFT;
+	return 0;
+}
+
+/**
+ * rk_dma_heap_cma_show_bitmap() - print the allocation bitmap
+ * @heap:	a heap; nothing is printed unless it is a CMA heap
+ * @m:		where to print
+ *
+ * One bit per page, as 32-bit hex words, eight words per line.
+ */
+void rk_dma_heap_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
+{
+	struct rk_cma_heap *h = rk_cma_heap_of(heap);
+	unsigned long i, nwords;
+	u32 word;
+
+	if (!h)
+		return;
+	nwords = DIV_ROUND_UP(h->npages, 32);
+	spin_lock(&h->lock);
+	for (i = 0; i < nwords; i++) {
+		word = h->bitmap[i * 32 / BITS_PER_LONG] >>
+			(i * 32 % BITS_PER_LONG);
+		seq_printf(m, "%08x%c", word,
+			   (i % 8 == 7 || i == nwords - 1) ? '\n' : ' ');
+	}
+	spin_unlock(&h->lock);
+}
+
+/**
+ * rk_dma_heap_cma_report_enomem() - the dmesg line of a failed allocation
+ * @heap:	the heap
+ * @len:	bytes requested
+ * @owner:	who asked
+ */
+void rk_dma_heap_cma_report_enomem(struct rk_dma_heap *heap, size_t len,
+				   const char *owner)
+{
+	struct rk_dma_heap_region_info info;
+
+	if (rk_dma_heap_cma_region_info(heap, &info))
+		return;
+	pr_warn_ratelimited("%s: cannot allocate %zu KiB for %s: %zu KiB free, largest free block %zu KiB\n",
+			    heap->name, len >> 10, owner, (info.size - info.used) >> 10,
+			    info.largest_free >> 10);
+}
+
+/* ------------------------------------------------------- platform driver */
+
+static int rk_cma_check_region(struct device *dev, struct reserved_mem **out)
+{
+	struct device_node *np;
+	struct reserved_mem *rmem;
+	bool pool, reusable;
+	phys_addr_t last;
+
+	np = of_parse_phandle(dev->of_node, "memory-region", 0);
+	if (!np) {
+		dev_err(dev, "no heap registered: the node has no memory-region\n");
+		return -ENODEV;
+	}
+	rmem = of_reserved_mem_lookup(np);
+	pool = of_device_is_compatible(np, "shared-dma-pool");
+	reusable = of_property_read_bool(np, "reusable");
+
+	if (!rmem || !rmem->size) {
+		dev_err(dev, "no heap registered: memory-region %pOF was not reserved at boot\n",
+			np);
+		goto err;
+	}
+	if (!pool || !reusable) {
+		dev_err(dev, "no heap registered: memory-region %pOF must be a reusable \"shared-dma-pool\"\n",
+			np);
+		goto err;
+	}
+	last = rmem->base + rmem->size - 1;
+	if (!pfn_valid(PHYS_PFN(last)) || PageHighMem(pfn_to_page(PHYS_PFN(last)))) {
+		dev_err(dev, "no heap registered: memory-region %pOF (%pa, %pa bytes) must lie in lowmem\n",
+			np, &rmem->base, &rmem->size);
+		goto err;
+	}
+	of_node_put(np);
+	*out = rmem;
+	return 0;
+
+err:
+	of_node_put(np);
+	return -ENODEV;
+}
+
+static int rk_cma_probe(struct platform_device *pdev)
+{
+	struct rk_dma_heap_export_info info = {
+		.name = RK_DMA_HEAP_CMA_NAME,
+		.ops = &rk_cma_heap_ops,
+		.support_cma = true,
+	};
+	struct device *dev = &pdev->dev;
+	struct reserved_mem *rmem;
+	struct rk_cma_heap *h;
+	int ret;
+
+	/*
+	 * Probe errors are reported here in one line and returned as -ENODEV,
+	 * which the driver core does not report again.
+	 */
+	ret = rk_cma_check_region(dev, &rmem);
+	if (ret)
+		return ret;
+
+	ret = of_reserved_mem_device_init(dev);
+	if (ret || !dev->cma_area) {
+		dev_err(dev, "no heap registered: the kernel did not set up a CMA area for the region (error %d)\n",
+			ret);
+		if (!ret)
+			of_reserved_mem_device_release(dev);
+		return -ENODEV;
+	}
+
+	h = devm_kzalloc(dev, sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		ret = -ENOMEM;
+		goto err_release;
+	}
+	h->dev = dev;
+	h->base = rmem->base;
+	h->size = rmem->size;
+	h->npages = rmem->size >> PAGE_SHIFT;
+	spin_lock_init(&h->lock);
+	xa_init(&h->contig);
+	h->bitmap = devm_bitmap_zalloc(dev, h->npages, GFP_KERNEL);
+	if (!h->bitmap) {
+		ret = -ENOMEM;
+		goto err_release;
+	}
+
+	info.priv = h;
+	h->heap = rk_dma_heap_add(&info);
+	if (IS_ERR(h->heap)) {
+		ret = PTR_ERR(h->heap);
+		dev_err(dev, "no heap registered: %d\n", ret);
+		goto err_release;
+	}
+	h->heap->heap_dev = dev;
+	platform_set_drvdata(pdev, h);
+	dev_info(dev, "heap %s: %zu KiB at %pa\n", h->heap->name,
+		 h->size >> 10, &h->base);
+	return 0;
+
+err_release:
+	of_reserved_mem_device_release(dev);
+	return ret == -ENOMEM ? ret : -ENODEV;
+}
+
+static void rk_cma_remove_heap(struct platform_device *pdev)
+{
+	struct rk_cma_heap *h = platform_get_drvdata(pdev);
+	struct rk_cma_buffer *buf;
+	unsigned long pfn;
+
+	/*
+	 * dma-bufs pin this module, so only contiguous pages of drivers that
+	 * were unloaded without freeing them can be left: reclaim them.
+	 */
+	xa_for_each(&h->contig, pfn, buf) {
+		pr_warn("%s: freeing %zu KiB of contiguous pages that %s never freed\n",
+			h->heap->name, buf->len >> 10, buf->rec.owner);
+		xa_erase(&h->contig, pfn);
+		rk_dma_heap_untrack(h->heap, &buf->rec);
+		rk_cma_buffer_free(buf);
+	}
+	xa_destroy(&h->contig);
+	rk_dma_heap_remove(h->heap);
+	of_reserved_mem_device_release(&pdev->dev);
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static void rk_cma_remove(struct platform_device *pdev)
+{
+	rk_cma_remove_heap(pdev);
+}
+#else
+static int rk_cma_remove(struct platform_device *pdev)
+{
+	rk_cma_remove_heap(pdev);
+	return 0;
+}
+#endif
+
+static const struct of_device_id rk_cma_of_match[] = {
+	{ .compatible = RK_CMA_COMPATIBLE },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, rk_cma_of_match);
+
+static struct platform_driver rk_cma_driver = {
+	.probe = rk_cma_probe,
+	.remove = rk_cma_remove,
+	.driver = {
+		.name = "rk-dma-heap-cma",
+		.of_match_table = rk_cma_of_match,
+		/*
+		 * The heap's memory and its users' buffers are tied to the
+		 * device: it goes only with the module, which buffers pin.
+		 */
+		.suppress_bind_attrs = true,
+	},
+};
+
+/**
+ * rk_dma_heap_cma_init() - register the platform driver of the CMA heap
+ *
+ * Return: 0 or the error of platform_driver_register().
+ */
+int rk_dma_heap_cma_init(void)
+{
+	struct device_node *np;
+	int ret;
+
+	ret = platform_driver_register(&rk_cma_driver);
+	if (ret)
+		return ret;
+	for_each_compatible_node(np, NULL, RK_CMA_COMPATIBLE) {
+		if (of_device_is_available(np)) {
+			of_node_put(np);
+			return 0;
+		}
+	}
+	pr_info("no heap registered: the device tree has no enabled \"%s\" node\n",
+		RK_CMA_COMPATIBLE);
+	return 0;
+}
+
+/**
+ * rk_dma_heap_cma_exit() - unregister the platform driver of the CMA heap
+ */
+void rk_dma_heap_cma_exit(void)
+{
+	platform_driver_unregister(&rk_cma_driver);
+}

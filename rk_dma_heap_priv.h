@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces between the parts of rk_dma_heap.ko: the core
+ * (registry, char device, exported API), the CMA heap and the procfs/sysfs
+ * nodes. Not for other modules: they use <linux/rk-dma-heap.h>.
+ */
+#ifndef _RK_DMA_HEAP_PRIV_H
+#define _RK_DMA_HEAP_PRIV_H
+
+#include <linux/cdev.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/version.h>
+#include <linux/rk-dma-heap.h>
+
+#define RK_DMA_HEAP_OWNER_LEN	32
+
+/**
+ * struct rk_dma_heap - a registered heap
+ * @name:	heap name, also the name of its device node
+ * @ops:	the implementation's operations
+ * @priv:	the implementation's data
+ * @support_cma: the heap allocates from CMA
+ * @users:	references: one of the registry, one per rk_dma_heap_find()
+ * @list:	entry in the registry
+ * @devt:	device number of /dev/rk_dma_heap/<name>
+ * @cdev:	the character device
+ * @dev:	the device behind the node
+ * @heap_dev:	the device that allocates and maps the memory
+ * @lock:	protects @allocs, @nr_allocs, @nr_attachments and @used
+ * @allocs:	live allocations (struct rk_dma_heap_alloc), newest first
+ * @nr_allocs:	entries on @allocs
+ * @nr_attachments: attachments over all entries of @allocs
+ * @used:	bytes in live allocations
+ */
+struct rk_dma_heap {
+	const char *name;
+	const struct rk_dma_heap_ops *ops;
+	void *priv;
+	bool support_cma;
+	refcount_t users;
+	struct list_head list;
+	dev_t devt;
+	struct cdev cdev;
+	struct device *dev;
+	struct device *heap_dev;
+
+	struct mutex lock;
+	struct list_head allocs;
+	unsigned long nr_allocs;
+	unsigned long nr_attachments;
+	size_t used;
+};
+
+/**
+ * struct rk_dma_heap_alloc - what the heap knows of one live allocation
+ * @node:	entry in &rk_dma_heap.allocs
+ * @start:	physical address of the first byte
+ * @size:	size in bytes
+ * @dmabuf:	the dma-buf, or NULL for contiguous pages
+ * @ino:	inode number of the dma-buf's file (as fstat() shows it)
+ * @pid:	process that allocated it (thread group id)
+ * @named:	@owner was given by the caller; otherwise it is the thread's
+ *		name and a dma-buf name set later takes precedence
+ * @owner:	owner name
+ * @attachments: devices attached right now (struct rk_dma_heap_attach)
+ */
+struct rk_dma_heap_alloc {
+	struct list_head node;
+	phys_addr_t start;
+	size_t size;
+	struct dma_buf *dmabuf;
+	unsigned long ino;
+	pid_t pid;
+	bool named;
+	char owner[RK_DMA_HEAP_OWNER_LEN];
+	struct list_head attachments;
+};
+
+/**
+ * struct rk_dma_heap_attach - one attachment shown in the info node
+ * @node:	entry in &rk_dma_heap_alloc.attachments
+ * @dev:	the attached device
+ */
+struct rk_dma_heap_attach {
+	struct list_head node;
+	struct device *dev;
+};
+
+/* registry (rk_dma_heap.c) */
+extern struct mutex rk_dma_heap_list_lock;
+extern struct list_head rk_dma_heap_list;
+void rk_dma_heap_remove(struct rk_dma_heap *heap);
+
+/* tracking (rk_dma_heap.c) */
+void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
+		       phys_addr_t start, size_t size, const char *name,
+		       struct dma_buf *dmabuf);
+void rk_dma_heap_untrack(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a);
+void rk_dma_heap_track_attach(struct rk_dma_heap *heap,
+			      struct rk_dma_heap_alloc *a,
+			      struct rk_dma_heap_attach *att, struct device *dev);
+void rk_dma_heap_track_detach(struct rk_dma_heap *heap,
+			      struct rk_dma_heap_attach *att);
+void rk_dma_heap_owner(struct rk_dma_heap_alloc *a, char *buf, size_t len);
+
+/* CMA heap (rk_dma_heap_cma.c) */
+int rk_dma_heap_cma_init(void);
+void rk_dma_heap_cma_exit(void);
+void rk_dma_heap_cma_report_enomem(struct rk_dma_heap *heap, size_t len,
+				   const char *owner);
+
+/**
+ * struct rk_dma_heap_region_info - occupancy of a heap's region
+ * @size:	region size in bytes
+ * @used:	bytes allocated
+ * @largest_free: largest free block in bytes
+ */
+struct rk_dma_heap_region_info {
+	size_t size;
+	size_t used;
+	size_t largest_free;
+};
+
+int rk_dma_heap_cma_region_info(struct rk_dma_heap *heap,
+				struct rk_dma_heap_region_info *info);
+struct seq_file;
+void rk_dma_heap_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m);
+
+/* procfs and sysfs nodes (rk_dma_heap_procfs.c) */
+int rk_dma_heap_procfs_init(void);
+void rk_dma_heap_procfs_exit(void);
+
+#endif /* _RK_DMA_HEAP_PRIV_H */

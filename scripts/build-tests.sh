@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Build the guest's test programs (static ARM32) into out/tests/bin. The
+# kselftest harness comes from the kernel source package, not from the repo.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+out="$RK_TOP/out/tests"
+inc="$out/include"
+mkdir -p "$out/bin" "$inc"
+v=${RK_KERNELS##* }
+src="$RK_CACHE/src/linux-source-$v-$(rk_kernel_pkgver "$v")"
+[ -e "$src/.extracted" ] || "$RK_TOP/scripts/kernel.sh" "$v" >/dev/null
+cp "$src/tools/testing/selftests/kselftest_harness.h" \
+	"$src/tools/testing/selftests/kselftest.h" "$inc/"
+ln -sf /usr/include/xf86drm.h "$inc/xf86drm.h"
+
+cflags=(-static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
+	-I/usr/include/libdrm)
+for c in "$RK_TOP"/selftests/*.c; do
+	name=$(basename "$c" .c)
+	libs=()
+	grep -q xf86drm.h "$c" && libs=(-L/usr/lib/arm-linux-gnueabihf -ldrm)
+	if [ ! -e "$out/bin/$name" ] || [ "$c" -nt "$out/bin/$name" ] ||
+	   [ "$RK_TOP/selftests/rk_test.h" -nt "$out/bin/$name" ]; then
+		rk_log "compiling selftests/$name.c"
+		"${RK_CROSS}gcc" "${cflags[@]}" -o "$out/bin/$name" "$c" "${libs[@]}" -lpthread
+	fi
+done

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Boot the QEMU test guest.
+# Usage: scripts/guest.sh check|demo|shell VERSION
+#        scripts/guest.sh variant:NAME VERSION      (a device-tree variant)
+#        scripts/guest.sh run VERSION SCRIPT [DIR]
+# check and variant:* write the console to out/VERSION/console-MODE.log and
+# print its path; the others print the guest's output.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+mode=${1:?usage: guest.sh MODE VERSION}
+v=${2:?usage: guest.sh MODE VERSION}
+rk_check_kernel_version "$v"
+"$RK_TOP/scripts/deps.sh"
+out=$("$RK_TOP/scripts/build.sh" "$v")
+kdir=$("$RK_TOP/scripts/kernel.sh" "$v")
+dtbdir="$RK_TOP/out/dtb"
+dtb="$dtbdir/rk-virt.dtb"
+initrd="$out/initrd.gz"
+timeout=${RK_GUEST_TIMEOUT:-900}
+
+case "$mode" in
+variant:nonode)
+	dtb="$dtbdir/virt.dtb" ;;
+variant:badregion)
+	dtc -q -@ -I dts -O dtb -o "$dtbdir/badregion.dtbo" \
+		"$RK_TOP/dts/qemu-virt-overlay-badregion.dts"
+	fdtoverlay -i "$dtbdir/virt.dtb" -o "$dtbdir/badregion.dtb" \
+		"$dtbdir/badregion.dtbo"
+	dtb="$dtbdir/badregion.dtb" ;;
+run)
+	script=${3:?usage: guest.sh run VERSION SCRIPT [DIR]}
+	files=${4:-}
+	[ -f "$script" ] || rk_die "no such script: $script"
+	[ -z "$files" ] || [ -d "$files" ] || rk_die "no such directory: $files"
+	extra=$(mktemp -d)
+	trap 'rm -rf "$extra"' EXIT
+	mkdir -p "$extra/mnt/extra"
+	cp "$script" "$extra/run.sh"
+	[ -z "$files" ] || cp -r "$files/." "$extra/mnt/extra/"
+	# A second cpio archive appended to the first adds its files.
+	(cd "$extra" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 \
+		> "$out/extra.gz"
+	cat "$out/initrd.gz" "$out/extra.gz" > "$out/initrd-run.gz"
+	initrd="$out/initrd-run.gz" ;;
+check|demo|shell) ;;
+*) rk_die "unknown mode '$mode'" ;;
+esac
+
+qemu=(qemu-system-arm -M virt -cpu cortex-a7 -smp 2 -m 512 -nic none
+	-kernel "$kdir/arch/arm/boot/zImage" -dtb "$dtb" -initrd "$initrd"
+	-nographic -no-reboot)
+cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode"
+
+case "$mode" in
+shell)
+	exec "${qemu[@]}" -append "$cmdline" ;;
+check|variant:*)
+	log="$out/console-${mode/:/-}.log"
+	rk_log "booting Linux $v ($mode), console in $log"
+	status=0
+	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
+		< /dev/null > "$log" 2>&1 || status=$?
+	[ "$status" = 124 ] && echo "RK-GUEST-TIMEOUT after ${timeout}s" >> "$log"
+	echo "$log" ;;
+demo)
+	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
+		< /dev/null | tr -d '\r' ;;
+run)
+	log="$out/console-run.log"
+	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
+		< /dev/null > "$log" 2>&1 || true
+	tr -d '\r' < "$log" | sed -n '/^==== RK-RUN-BEGIN ====$/,/^==== RK-RUN-EXIT/p' |
+		sed '1d;$d'
+	st=$(tr -d '\r' < "$log" | sed -n 's/^==== RK-RUN-EXIT \([0-9]*\) ====$/\1/p')
+	if [ -z "$st" ]; then
+		tail -n 30 "$log" >&2
+		rk_die "the guest did not finish the script (crash or timeout); console: $log"
+	fi
+	exit "$st" ;;
+esac

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Pack the guest's initramfs: busybox, /init, the kernel's modules, our
+# module and test client, and the tests.
+# Usage: scripts/initramfs.sh VERSION KERNEL_BUILD_DIR MODULE_DIR OUTPUT
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+v=$1 kdir=$2 mod=$3 output=$4
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,root,lib/modules/rk,tests/bin}
+cp /bin/busybox "$root/bin/busybox"
+file -L "$root/bin/busybox" | grep -q 'ARM' ||
+	rk_die "/bin/busybox is not the ARM build (install busybox-static:armhf)"
+cp "$RK_TOP/qemu/init" "$root/init"
+chmod 755 "$root/init"
+cp -r "$kdir/modroot/lib/modules/." "$root/lib/modules/"
+cp "$mod/rk_dma_heap.ko" "$root/lib/modules/rk/"
+cp "$mod"/selftests/client/*.ko "$root/lib/modules/rk/"
+cp "$RK_TOP"/out/tests/bin/* "$root/tests/bin/"
+cp "$RK_TOP"/selftests/*.sh "$root/tests/"
+chmod 755 "$root"/tests/*.sh
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+	gzip -1 > "$output.tmp"
+mv "$output.tmp" "$output"

@@ -1,0 +1,135 @@
+#!/bin/bash
+# Self-test of scripts/tap-summary.py on the console logs recorded in
+# tests/tap-logs/.  Prints TAP, so that its output can be handed to
+# tap-summary.py as a host TAP file; exits 0 when every check passed.
+# usage: scripts/test-tap-summary.sh
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+summary=$top/scripts/tap-summary.py
+logs=$top/tests/tap-logs
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+count=0
+failed=0
+report=$tmp/report
+: >"$report"
+
+# expect DESCRIPTION RC LAST [PATTERN ...] -- ARG ...
+# Runs tap-summary.py ARG ... and checks that it exits with status RC, that
+# its last line is LAST (not checked when LAST is empty) and that each
+# PATTERN, an extended regular expression, matches a line of the output
+# (with a leading "!": matches none).
+expect() {
+	local desc=$1 want_rc=$2 want_last=$3 rc last pattern
+	local patterns=() problems=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		patterns+=("$1")
+		shift
+	done
+	shift
+	python3 "$summary" "$@" >"$tmp/out" 2>&1
+	rc=$?
+	last=$(tail -n 1 "$tmp/out")
+	[ "$rc" = "$want_rc" ] ||
+		problems+=("exit status $rc, expected $want_rc")
+	[ -z "$want_last" ] || [ "$last" = "$want_last" ] ||
+		problems+=("last line '$last', expected '$want_last'")
+	for pattern in ${patterns[@]+"${patterns[@]}"}; do
+		if [ "${pattern#!}" != "$pattern" ]; then
+			if grep -qE -- "${pattern#!}" "$tmp/out"; then
+				problems+=("a line matches '${pattern#!}'")
+			fi
+		elif ! grep -qE -- "$pattern" "$tmp/out"; then
+			problems+=("no line matches '$pattern'")
+		fi
+	done
+	count=$((count + 1))
+	if [ ${#problems[@]} -eq 0 ]; then
+		echo "ok $count $desc" >>"$report"
+	else
+		failed=$((failed + 1))
+		echo "not ok $count $desc" >>"$report"
+		printf '# %s\n' "${problems[@]}" >>"$report"
+		echo "# output of tap-summary.py $*:" >>"$report"
+		sed 's/^/#   | /' "$tmp/out" >>"$report"
+	fi
+}
+
+# Passing runs.
+expect "good.log passes" 0 "7 passed, 0 failed" \
+	'^kernel 6\.12: 7 passed, 0 failed, 1 skipped$' '!^FAIL' \
+	-- 6.12="$logs/good.log"
+sed 's/$/\r/' "$logs/good.log" >"$tmp/crlf.log"
+expect "good.log with CRLF line ends passes" 0 "7 passed, 0 failed" \
+	'^kernel 6\.12: 7 passed, 0 failed, 1 skipped$' '!^FAIL' \
+	-- 6.12="$tmp/crlf.log"
+sed '/^#  RUN .*alloc_and_mmap/a #  BUG: WARNING: Oops printed by a test, not by the kernel' \
+	"$logs/good.log" >"$tmp/tap-words.log"
+expect "splat words in TAP comments are no splat" 0 "7 passed, 0 failed" \
+	'!^FAIL' -- 6.12="$tmp/tap-words.log"
+expect "host TAP file is counted" 0 "9 passed, 0 failed" \
+	'^host dt-check: 2 passed, 0 failed, 1 skipped$' '!^FAIL' \
+	-- --host dt-check="$logs/host-ok.tap" 6.12="$logs/good.log"
+
+# Each recorded failure.
+expect "fail.log reports the failed test" 1 "6 passed, 1 failed" \
+	'^FAIL \[6\.1\] dma_heap_test: not ok 2 rk_heap\.import_vgem$' \
+	'^kernel 6\.1: 6 passed, 1 failed, 2 skipped$' \
+	-- 6.1="$logs/fail.log"
+expect "truncated.log reports the truncated TAP" 1 "4 passed, 3 failed" \
+	'^FAIL \[6\.12\] dma_heap_test: truncated TAP \(planned 5, got 3\)$' \
+	'^FAIL \[6\.12\] dma_heap_test: no exit status' \
+	'^FAIL \[6\.12\] TAP incomplete \(guest crashed or timed out\?\)' \
+	-- 6.12="$logs/truncated.log"
+expect "splat-warning.log reports the WARNING" 1 "4 passed, 1 failed" \
+	'^FAIL \[6\.12\] kernel splat: WARNING: CPU: 1 PID: 73 at kernel/dma/debug\.c:1200 ' \
+	'^ +> +[0-9]+ +\[ *[0-9.]+\] ------------\[ cut here \]' \
+	'^ +[0-9]+ +\[ *[0-9.]+\] DMA-API: vgem vgem: mapping sg segment longer' \
+	-- 6.12="$logs/splat-warning.log"
+expect "splat-lockdep.log reports the lockdep splat" 1 "3 passed, 1 failed" \
+	'^FAIL \[6\.1\] kernel splat: WARNING: possible circular locking dependency detected' \
+	'is trying to acquire lock:$' \
+	-- 6.1="$logs/splat-lockdep.log"
+expect "splat-kmemleak.log reports the leak" 1 "3 passed, 1 failed" \
+	'^FAIL \[6\.12\] kernel splat: ' \
+	'^ +> +[0-9]+ +unreferenced object 0xc3a1b200 \(size 64\):$' \
+	-- 6.12="$logs/splat-kmemleak.log"
+expect "exit-status.log reports the exit status" 1 "4 passed, 1 failed" \
+	'^FAIL \[6\.1\] foo exited with status 1$' \
+	-- 6.1="$logs/exit-status.log"
+
+# Inputs that are wrong as a whole.
+expect "a missing console log fails" 1 "0 passed, 1 failed" \
+	'^FAIL \[6\.1\] no console log at ' \
+	-- 6.1="$tmp/no-such.log"
+expect "a missing host file fails" 1 "7 passed, 1 failed" \
+	'^FAIL \[dt-check\] no TAP file at ' \
+	-- --host dt-check="$tmp/no-such.tap" 6.12="$logs/good.log"
+expect "a log of another kernel fails" 1 "7 passed, 1 failed" \
+	'^FAIL \[6\.1\] guest runs kernel 6\.12\.117, not 6\.1$' \
+	-- 6.1="$logs/good.log"
+printf 'RK-TAP-BEGIN 6.12.117\nRK-TAP-END\n==== dmesg ====\n==== kmemleak ====\n==== end ====\n' \
+	>"$tmp/empty.log"
+expect "a run without programs fails" 1 "2 passed, 1 failed" \
+	'^FAIL \[6\.12\] no test programs ran$' \
+	-- 6.12="$tmp/empty.log"
+printf 'TAP version 13\n1..2\nok 1 - first\nnot ok 2 - second\n' >"$tmp/not-ok.tap"
+expect "a failed host test fails" 1 "8 passed, 1 failed" \
+	'^FAIL \[h\] not ok 2 - second$' \
+	-- --host h="$tmp/not-ok.tap" 6.12="$logs/good.log"
+printf 'TAP version 13\n1..3\nok 1 - first\n' >"$tmp/short.tap"
+expect "a truncated host file fails" 1 "8 passed, 1 failed" \
+	'^FAIL \[h\] truncated TAP \(planned 3, got 1\)$' \
+	-- --host h="$tmp/short.tap" 6.12="$logs/good.log"
+expect "everything together" 1 "15 passed, 1 failed" \
+	'^kernel 6\.12: 7 passed' '^kernel 6\.1: 6 passed' '^host self: 2 passed' \
+	-- --host self="$logs/host-ok.tap" 6.12="$logs/good.log" 6.1="$logs/fail.log"
+expect "no arguments is a usage error" 2 "" --
+
+echo "TAP version 13"
+echo "1..$count"
+cat "$report"
+[ "$failed" -eq 0 ]

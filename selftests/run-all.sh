@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs the guest's tests and prints their TAP, the kernel log and the
+# kmemleak report between the markers that scripts/tap-summary.py reads.
+# Usage: run-all.sh [TEST...]   (default: every test of the guest, in order)
+echo 1 > /proc/sys/kernel/printk
+if [ $# -eq 0 ]; then
+	set -- /tests/module.sh /tests/bin/* /tests/lifecycle.sh
+fi
+echo "RK-TAP-BEGIN $(uname -r)"
+for t in "$@"; do
+	name=$(basename "$t")
+	echo "# selftest: $name"
+	"$t" 2>&1
+	echo "# exit: $name $?"
+done
+echo "RK-TAP-END"
+echo "==== dmesg ===="
+dmesg
+echo "==== kmemleak ===="
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	# An object must be 5 s old to count; two scans avoid false reports.
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+echo "==== end ===="
