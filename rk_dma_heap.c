@@ -24,6 +24,7 @@
 
 #define RK_DMA_HEAP_MAX_HEAPS	16
 
+/* The registry: every registered heap, under rk_dma_heap_list_lock. */
 DEFINE_MUTEX(rk_dma_heap_list_lock);
 LIST_HEAD(rk_dma_heap_list);
 
@@ -46,16 +47,17 @@ void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
 		       phys_addr_t start, size_t size, const char *name,
 		       struct dma_buf *dmabuf)
 {
+	char comm[TASK_COMM_LEN];
+
 	a->start = start;
 	a->size = size;
 	a->dmabuf = dmabuf;
 	a->ino = dmabuf ? file_inode(dmabuf->file)->i_ino : 0;
 	a->pid = task_tgid_nr(current);
 	a->named = name && name[0];
-	if (a->named)
-		strscpy(a->owner, name, sizeof(a->owner));
-	else
-		get_task_comm(a->owner, current);
+	if (!a->named)
+		name = get_task_comm(comm, current);
+	strscpy(a->owner, name, sizeof(a->owner));
 	INIT_LIST_HEAD(&a->attachments);
 
 	mutex_lock(&heap->lock);
@@ -358,7 +360,7 @@ static const struct file_operations rk_dma_heap_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
 static char *rk_dma_heap_devnode(const struct device *dev, umode_t *mode)
 #else
 static char *rk_dma_heap_devnode(struct device *dev, umode_t *mode)
@@ -614,10 +616,10 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 		       heap ? heap->name : "(null)", len);
 		return ERR_PTR(-EINVAL);
 	}
-	if (!heap->ops->alloc_contig_pages)
+	if (!heap->ops->contig_alloc)
 		return ERR_PTR(-EOPNOTSUPP);
 
-	page = heap->ops->alloc_contig_pages(heap, PAGE_ALIGN(len), name);
+	page = heap->ops->contig_alloc(heap, PAGE_ALIGN(len), name);
 	if (IS_ERR(page) && PTR_ERR(page) == -ENOMEM)
 		rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
 	return page;
@@ -639,9 +641,9 @@ void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
 				   struct page *pages, size_t len,
 				   const char *name)
 {
-	if (!heap || IS_ERR_OR_NULL(pages) || !heap->ops->free_contig_pages)
+	if (!heap || IS_ERR_OR_NULL(pages) || !heap->ops->contig_free)
 		return;
-	heap->ops->free_contig_pages(heap, pages, PAGE_ALIGN(len), name);
+	heap->ops->contig_free(heap, pages, PAGE_ALIGN(len), name);
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_free_contig_pages);
 
@@ -706,7 +708,7 @@ static int __init rk_dma_heap_init(void)
 		pr_err("cannot allocate device numbers: %d\n", ret);
 		return ret;
 	}
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#if RK_KERNEL_AT_LEAST(6, 4, 0)
 	rk_dma_heap_class = class_create("rk_dma_heap");
 #else
 	rk_dma_heap_class = class_create(THIS_MODULE, "rk_dma_heap");
@@ -750,8 +752,8 @@ module_exit(rk_dma_heap_exit);
 
 MODULE_DESCRIPTION("Rockchip dma-buf heaps (rk-dma-heap-cma) for BSP and mainline kernels");
 MODULE_LICENSE("GPL");
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if RK_KERNEL_AT_LEAST(6, 13, 0)
 MODULE_IMPORT_NS("DMA_BUF");
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
+#elif RK_KERNEL_AT_LEAST(5, 16, 0)
 MODULE_IMPORT_NS(DMA_BUF);
 #endif

@@ -25,9 +25,11 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+
+#include "rk_dma_heap_compat.h"
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
 #include <linux/iosys-map.h>
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#elif RK_KERNEL_AT_LEAST(5, 11, 0)
 #include <linux/dma-buf-map.h>
 #endif
 
@@ -56,7 +58,7 @@ struct rk_cma_heap {
 	phys_addr_t base;
 	size_t size;
 	unsigned long npages;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects bitmap */
 	unsigned long *bitmap;
 	struct xarray contig;
 };
@@ -77,7 +79,7 @@ struct rk_cma_buffer {
 	struct page *pages;
 	dma_addr_t dma;
 	size_t len;
-	struct mutex lock;
+	struct mutex lock;	/* protects attachments, vmap_cnt */
 	struct list_head attachments;
 	unsigned int vmap_cnt;
 	struct rk_dma_heap_alloc rec;
@@ -339,7 +341,7 @@ static void rk_cma_vmap_put(struct rk_cma_buffer *buf)
 	mutex_unlock(&buf->lock);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
 static int rk_cma_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	iosys_map_set_vaddr(map, rk_cma_vmap_get(dmabuf->priv));
@@ -351,7 +353,7 @@ static void rk_cma_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	rk_cma_vmap_put(dmabuf->priv);
 	iosys_map_clear(map);
 }
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#elif RK_KERNEL_AT_LEAST(5, 11, 0)
 static int rk_cma_vmap(struct dma_buf *dmabuf, struct dma_buf_map *map)
 {
 	dma_buf_map_set_vaddr(map, rk_cma_vmap_get(dmabuf->priv));
@@ -478,8 +480,8 @@ static void rk_cma_free_contig_pages(struct rk_dma_heap *heap,
 
 static const struct rk_dma_heap_ops rk_cma_heap_ops = {
 	.allocate		= rk_cma_allocate,
-	.alloc_contig_pages	= rk_cma_alloc_contig_pages,
-	.free_contig_pages	= rk_cma_free_contig_pages,
+	.contig_alloc		= rk_cma_alloc_contig_pages,
+	.contig_free		= rk_cma_free_contig_pages,
 };
 
 /* ------------------------------------------------------ region reporting */
@@ -690,7 +692,7 @@ static void rk_cma_remove_heap(struct platform_device *pdev)
 	of_reserved_mem_device_release(&pdev->dev);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if RK_KERNEL_AT_LEAST(6, 11, 0)
 static void rk_cma_remove(struct platform_device *pdev)
 {
 	rk_cma_remove_heap(pdev);

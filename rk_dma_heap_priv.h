@@ -13,7 +13,7 @@
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/types.h>
-#include <linux/version.h>
+#include "rk_dma_heap_compat.h"
 #include <linux/rk-dma-heap.h>
 
 #define RK_DMA_HEAP_OWNER_LEN	32
@@ -48,7 +48,7 @@ struct rk_dma_heap {
 	struct device *dev;
 	struct device *heap_dev;
 
-	struct mutex lock;
+	struct mutex lock;	/* protects the tracking fields below */
 	struct list_head allocs;
 	unsigned long nr_allocs;
 	unsigned long nr_attachments;

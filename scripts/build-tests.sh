@@ -17,6 +17,7 @@ ln -sf /usr/include/xf86drm.h "$inc/xf86drm.h"
 cflags=(-static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
 	-I/usr/include/libdrm)
+shopt -s nullglob
 for c in "$RK_TOP"/selftests/*.c; do
 	name=$(basename "$c" .c)
 	libs=()

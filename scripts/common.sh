@@ -27,13 +27,22 @@ rk_kernel_pkgver() {
 # Bump when scripts/kernel.sh changes what it builds.
 RK_KERNEL_RECIPE=1
 
+# rk_kernel_fragment VERSION: the config fragment of VERSION, the common
+# one followed by the version's own (qemu/kernel-VERSION.config).
+rk_kernel_fragment() {
+	cat "$RK_TOP/qemu/kernel.config"
+	if [ -e "$RK_TOP/qemu/kernel-$1.config" ]; then
+		cat "$RK_TOP/qemu/kernel-$1.config"
+	fi
+}
+
 # rk_kernel_dir VERSION: the cached build directory for VERSION; its name
 # changes whenever the source package, the config fragment or the recipe
 # changes, so a stale build is never reused.
 rk_kernel_dir() {
 	local v=$1 key
 	key=$( { rk_kernel_pkgver "$v"; echo "recipe $RK_KERNEL_RECIPE";
-		cat "$RK_TOP/qemu/kernel.config"; } | sha256sum | cut -c1-12)
+		rk_kernel_fragment "$v"; } | sha256sum | cut -c1-12)
 	echo "$RK_CACHE/build/linux-$v-$key"
 }
 

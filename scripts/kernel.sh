@@ -28,7 +28,8 @@ fi
 rk_log "building Linux $v ($pkgver) in $out, about 10 minutes"
 rm -rf "$out"
 mkdir -p "$out"
-frag="$RK_TOP/qemu/kernel.config"
+frag="$out/fragment.config"
+rk_kernel_fragment "$v" > "$frag"
 kmake() {
 	make -C "$src" O="$out" ARCH="$RK_ARCH" CROSS_COMPILE="$RK_CROSS" "$@"
 }

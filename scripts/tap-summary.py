@@ -23,7 +23,9 @@ interleaved anywhere):
     <contents of /sys/kernel/debug/kmemleak after a scan>
     ==== end ====
 
-Each --host LABEL=PATH is a plain TAP stream produced on the host.
+A line "RK-GUEST-TIMEOUT ..." (added by scripts/guest.sh when it killed
+QEMU) is named in the report.  Each --host LABEL=PATH is a plain TAP
+stream produced on the host.
 
 Every problem found prints "FAIL [LABEL] what"; then each input gets a line
 "kernel LABEL: P passed, F failed, S skipped" (or "host LABEL: ...") and the
@@ -42,6 +44,7 @@ DMESG = "==== dmesg ===="
 KMEMLEAK = "==== kmemleak ===="
 FINAL = "==== end ===="
 MARKERS = (BEGIN, END, DMESG, KMEMLEAK, FINAL)
+TIMEOUT = "RK-GUEST-TIMEOUT"
 
 # Exit status of a kselftest program that skipped itself.
 KSFT_SKIP = "4"
@@ -217,7 +220,7 @@ class Program:
         status = self.exit_status
         if status == "0":
             return
-        if status == "1" and self.not_ok:
+        if status == "1" and (self.not_ok or self.bail is not None):
             return                      # the failure is already counted
         if status == KSFT_SKIP and self.ok == 0 and self.not_ok == 0:
             return                      # skipped itself
@@ -360,8 +363,9 @@ def splat_reports(path, lines, markers):
             excerpt.append(f"    {mark}{i + 1:6d}  {lines[i].rstrip()}")
         if hidden:
             excerpt.append(f"    ... {hidden} more lines")
+    plural = "s" if len(matches) > 1 else ""
     what = (f"kernel splat: {headline} "
-            f"({len(matches)} suspicious line{'s' if len(matches) > 1 else ''})")
+            f"({len(matches)} suspicious line{plural})")
     return what, excerpt
 
 
@@ -400,9 +404,15 @@ def check_guest(label, path):
             tally.fail("no test programs ran")
 
     missing = [m for m in MARKERS if markers[m] is None]
+    # scripts/guest.sh appends this line when it had to kill QEMU.
+    timeout = next((line.strip() for line in lines
+                    if line.startswith(TIMEOUT)), None)
     tally.check(not missing,
                 "TAP incomplete (guest crashed or timed out?): missing "
-                + ", ".join(repr(m) for m in missing))
+                + ", ".join(repr(m) for m in missing)
+                + (f"; {timeout}" if timeout else ""))
+    if timeout and not missing:
+        tally.fail(f"guest did not power off: {timeout}")
 
     splat = splat_reports(path, lines, markers)
     if splat:

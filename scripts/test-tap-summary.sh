@@ -51,10 +51,12 @@ expect() {
 		echo "ok $count $desc" >>"$report"
 	else
 		failed=$((failed + 1))
-		echo "not ok $count $desc" >>"$report"
-		printf '# %s\n' "${problems[@]}" >>"$report"
-		echo "# output of tap-summary.py $*:" >>"$report"
-		sed 's/^/#   | /' "$tmp/out" >>"$report"
+		{
+			echo "not ok $count $desc"
+			printf '# %s\n' "${problems[@]}"
+			echo "# output of tap-summary.py $*:"
+			sed 's/^/#   | /' "$tmp/out"
+		} >>"$report"
 	fi
 }
 
@@ -84,6 +86,16 @@ expect "truncated.log reports the truncated TAP" 1 "4 passed, 3 failed" \
 	'^FAIL \[6\.12\] dma_heap_test: no exit status' \
 	'^FAIL \[6\.12\] TAP incomplete \(guest crashed or timed out\?\)' \
 	-- 6.12="$logs/truncated.log"
+{ cat "$logs/truncated.log"; echo "RK-GUEST-TIMEOUT after 900s"; } \
+	>"$tmp/timeout.log"
+expect "a guest timeout is named" 1 "4 passed, 3 failed" \
+	'^FAIL \[6\.12\] TAP incomplete .*; RK-GUEST-TIMEOUT after 900s$' \
+	-- 6.12="$tmp/timeout.log"
+{ cat "$logs/good.log"; echo "RK-GUEST-TIMEOUT after 900s"; } \
+	>"$tmp/late-timeout.log"
+expect "a timeout after complete TAP fails" 1 "7 passed, 1 failed" \
+	'^FAIL \[6\.12\] guest did not power off: RK-GUEST-TIMEOUT after 900s$' \
+	-- 6.12="$tmp/late-timeout.log"
 expect "splat-warning.log reports the WARNING" 1 "4 passed, 1 failed" \
 	'^FAIL \[6\.12\] kernel splat: WARNING: CPU: 1 PID: 73 at kernel/dma/debug\.c:1200 ' \
 	'^ +> +[0-9]+ +\[ *[0-9.]+\] ------------\[ cut here \]' \

@@ -25,9 +25,9 @@ struct rk_dma_heap;
 /**
  * struct rk_dma_heap_ops - what a heap implementation provides
  * @allocate:		allocate a dma-buf of @len bytes; ERR_PTR on failure
- * @alloc_contig_pages:	allocate @len bytes of contiguous pages, not wrapped
+ * @contig_alloc:		allocate @len bytes of contiguous pages, not wrapped
  *			in a dma-buf; ERR_PTR on failure
- * @free_contig_pages:	free pages from @alloc_contig_pages
+ * @contig_free:		free pages from @contig_alloc
  * @get_pool_size:	bytes the heap keeps in pools (0 if it keeps none)
  *
  * @name is the owner shown in /proc/rk_dma_heap/rk-dma-heap-info; NULL
@@ -39,9 +39,9 @@ struct rk_dma_heap_ops {
 				    unsigned long fd_flags,
 				    unsigned long heap_flags,
 				    const char *name);
-	struct page *(*alloc_contig_pages)(struct rk_dma_heap *heap,
+	struct page *(*contig_alloc)(struct rk_dma_heap *heap,
 					   size_t len, const char *name);
-	void (*free_contig_pages)(struct rk_dma_heap *heap,
+	void (*contig_free)(struct rk_dma_heap *heap,
 				  struct page *pages, size_t len,
 				  const char *name);
 	long (*get_pool_size)(struct rk_dma_heap *heap);

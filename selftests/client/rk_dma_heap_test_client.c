@@ -31,8 +31,8 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#include "rk_dma_heap_compat.h"
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
 #include <linux/iosys-map.h>
 #endif
 #include <linux/rk-dma-heap.h>
@@ -53,7 +53,7 @@ struct client {
 	struct device *dev;
 	struct rk_dma_heap *heap;
 	struct dentry *file;
-	struct mutex lock;
+	struct mutex lock;	/* serialises commands */
 	char result[128];
 	struct client_slot slot[NR_SLOTS];
 };
@@ -64,7 +64,7 @@ static void client_detach(struct client_slot *s)
 {
 	unsigned int i = --s->natt;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
 	dma_buf_unmap_attachment_unlocked(s->att[i], s->sgt[i], DMA_BIDIRECTIONAL);
 #else
 	dma_buf_unmap_attachment(s->att[i], s->sgt[i], DMA_BIDIRECTIONAL);
@@ -82,7 +82,7 @@ static int client_attach(struct client *c, struct client_slot *s)
 	att = dma_buf_attach(s->dmabuf, c->dev);
 	if (IS_ERR(att))
 		return PTR_ERR(att);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
 	sgt = dma_buf_map_attachment_unlocked(att, DMA_BIDIRECTIONAL);
 #else
 	sgt = dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
@@ -104,13 +104,13 @@ static int client_vmap(struct client *c, struct client_slot *s)
 	const u8 *p;
 	size_t i;
 	int ret = 0;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
 	struct iosys_map map;
 #endif
 
 	if (!s->dmabuf)
 		return -EINVAL;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
 	ret = dma_buf_vmap_unlocked(s->dmabuf, &map);
 #else
 	ret = dma_buf_vmap(s->dmabuf, &map);
@@ -123,7 +123,7 @@ static int client_vmap(struct client *c, struct client_slot *s)
 		sum += p[i];
 	if (!ret)
 		dma_buf_end_cpu_access(s->dmabuf, DMA_FROM_DEVICE);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
 	dma_buf_vunmap_unlocked(s->dmabuf, &map);
 #else
 	dma_buf_vunmap(s->dmabuf, &map);
@@ -284,7 +284,7 @@ static void client_remove_common(struct platform_device *pdev)
 	rk_dma_heap_put(c->heap);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if RK_KERNEL_AT_LEAST(6, 11, 0)
 static void client_remove(struct platform_device *pdev)
 {
 	client_remove_common(pdev);
@@ -333,8 +333,8 @@ module_exit(client_exit);
 
 MODULE_DESCRIPTION("rk_dma_heap test client (RV1106 block stand-ins)");
 MODULE_LICENSE("GPL");
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if RK_KERNEL_AT_LEAST(6, 13, 0)
 MODULE_IMPORT_NS("DMA_BUF");
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
+#elif RK_KERNEL_AT_LEAST(5, 16, 0)
 MODULE_IMPORT_NS(DMA_BUF);
 #endif

@@ -1,0 +1,42 @@
+# shellcheck shell=sh
+# Minimal TAP output for the guest's shell tests. Source it, call
+# tap_plan N, then tap_check DESCRIPTION COMMAND... for each test, and
+# tap_done at the end (exit status 1 if any test failed).
+tap_n=0
+tap_failed=0
+
+tap_plan() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+# tap_check DESCRIPTION COMMAND...: runs COMMAND; its output becomes
+# diagnostics ("# ...") when it fails.
+tap_check() {
+	tap_desc=$1
+	shift
+	tap_n=$((tap_n + 1))
+	if tap_out=$("$@" 2>&1); then
+		echo "ok $tap_n $tap_desc"
+	else
+		echo "$tap_out" | sed 's/^/# /'
+		echo "not ok $tap_n $tap_desc"
+		tap_failed=1
+	fi
+}
+
+tap_done() {
+	exit $tap_failed
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] && return 0
+	echo "$1: expected '$2', got '$3'"
+	return 1
+}
+
+# dmesg_count PATTERN: number of kernel log lines matching PATTERN
+dmesg_count() {
+	dmesg | grep -c -- "$1"
+}
