@@ -14,7 +14,7 @@ cp "$src/tools/testing/selftests/kselftest_harness.h" \
 	"$src/tools/testing/selftests/kselftest.h" "$inc/"
 ln -sf /usr/include/xf86drm.h "$inc/xf86drm.h"
 
-cflags=(-static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+cflags=(-static -O2 -g -Wall -Werror -D_GNU_SOURCE
 	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
 	-I/usr/include/libdrm)
 shopt -s nullglob

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rk-dma-heap-cma allocation and its ioctl ABI: contiguous zeroed buffers
+ * inside the reserved region, ENOMEM when the region is full and nothing
+ * from elsewhere, both ioctl magics and argument sizes, and the errors.
+ */
+#include <sys/mman.h>
+#include "kselftest_harness.h"
+#include "rk_test.h"
+
+FIXTURE(heap) {
+	int fd;
+	uint64_t base, size;
+};
+
+FIXTURE_SETUP(heap)
+{
+	self->fd = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("cannot open %s: %s", RK_HEAP_NODE,
+				      strerror(errno));
+	rk_region(&self->base, &self->size);
+	/* module.sh checks that it is the 66 MiB the device tree gives */
+	ASSERT_LT(0ULL, self->size) TH_LOG("no CMA debugfs for the region");
+	ASSERT_EQ(0UL, rk_cma_used_pages()) TH_LOG("region not empty at start");
+}
+
+FIXTURE_TEARDOWN(heap)
+{
+	close(self->fd);
+	/* whatever a test did, its buffers must all be back */
+	EXPECT_EQ(0UL, rk_cma_used_pages());
+}
+
+/* Allocate, check range, size and zeroed contents; dirty it; free it. */
+static void check_buffer(struct __test_metadata *_metadata, int heap,
+			 uint64_t base, uint64_t size, uint64_t len)
+{
+	uint64_t want = (len + RK_PAGE - 1) & ~(RK_PAGE - 1), i;
+	struct rk_info info;
+	unsigned char *p;
+	int fd;
+
+	fd = rk_alloc(heap, len);
+	ASSERT_LE(0, fd) TH_LOG("alloc %llu: %s", (unsigned long long)len,
+				strerror(-fd));
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
+	EXPECT_EQ(want, info.size);
+	EXPECT_EQ(info.start + want - 1, info.end);
+	EXPECT_EQ(0ULL, info.start % RK_PAGE);
+	EXPECT_LE(base, info.start) TH_LOG("buffer below the region");
+	EXPECT_GE(base + size - 1, info.end) TH_LOG("buffer beyond the region");
+
+	p = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	for (i = 0; i < want; i++)
+		if (p[i])
+			break;
+	EXPECT_EQ(want, i) TH_LOG("byte %llu is not zero", (unsigned long long)i);
+	/* leave garbage behind: the next buffer must still read zero */
+	memset(p, 0xa5, want);
+	munmap(p, want);
+	close(fd);
+}
+
+TEST_F(heap, sizes_zeroed_and_inside_region)
+{
+	uint64_t sizes[] = { 1, RK_PAGE, 3 * RK_PAGE + 1, 1 << 20,
+			     (16 << 20) + RK_PAGE, self->size };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		check_buffer(_metadata, self->fd, self->base, self->size,
+			     sizes[i]);
+	/* once more after the garbage: memory is zeroed on every allocation */
+	check_buffer(_metadata, self->fd, self->base, self->size, 1 << 20);
+}
+
+TEST_F(heap, fill_then_enomem_then_all_free)
+{
+	int fds[128], n = 0, fd, i;
+
+	while (n < 128) {
+		fd = rk_alloc(self->fd, 1 << 20);
+		if (fd < 0)
+			break;
+		fds[n++] = fd;
+	}
+	EXPECT_EQ(-ENOMEM, fd) TH_LOG("region full: expected ENOMEM");
+	/* a 66 MiB region holds 66 one-MiB buffers, not one more */
+	EXPECT_EQ(self->size >> 20, n);
+	EXPECT_EQ(self->size / RK_PAGE, rk_cma_used_pages());
+	EXPECT_EQ(-ENOMEM, rk_alloc(self->fd, RK_PAGE));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	EXPECT_EQ(0UL, rk_cma_used_pages());
+	fd = rk_alloc(self->fd, self->size);
+	EXPECT_LE(0, fd) TH_LOG("whole region after freeing: %s", strerror(-fd));
+	close(fd);
+}
+
+TEST_F(heap, both_magics)
+{
+	int fd;
+
+	fd = rk_alloc_cmd(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, RK_PAGE, O_RDWR);
+	EXPECT_LE(0, fd);
+	close(fd);
+	fd = rk_alloc_cmd(self->fd, DMA_HEAP_IOCTL_ALLOC, RK_PAGE, O_RDWR);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+TEST_F(heap, shorter_and_longer_argument)
+{
+	struct { uint64_t len; uint32_t fd; uint32_t fd_flags; } small = {
+		.len = RK_PAGE, .fd_flags = O_RDWR,
+	};
+	struct { uint64_t len; uint32_t fd; uint32_t fd_flags;
+		 uint64_t heap_flags; uint64_t future; } big = {
+		.len = 2 * RK_PAGE, .fd_flags = O_RDWR, .future = 0x1234,
+	};
+	struct rk_info info;
+
+	ASSERT_EQ(0, ioctl(self->fd, _IOWR('H', 0, small), &small));
+	ASSERT_LT(0U, small.fd);
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(small.fd), &info));
+	EXPECT_EQ(RK_PAGE, info.size);
+	close(small.fd);
+
+	ASSERT_EQ(0, ioctl(self->fd, _IOWR('R', 0, big), &big));
+	ASSERT_LT(0U, big.fd);
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(big.fd), &info));
+	EXPECT_EQ(2 * RK_PAGE, info.size);
+	EXPECT_EQ(0x1234ULL, big.future) TH_LOG("bytes the kernel does not know were changed");
+	close(big.fd);
+}
+
+TEST_F(heap, einval_cases)
+{
+	struct rk_dma_heap_allocation_data d;
+
+	memset(&d, 0, sizeof(d));
+	d.len = RK_PAGE;
+	d.fd = 3;
+	EXPECT_EQ(-1, ioctl(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, &d));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("nonzero input fd");
+
+	memset(&d, 0, sizeof(d));
+	d.len = RK_PAGE;
+	d.heap_flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, &d));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("unknown heap_flags");
+
+	EXPECT_EQ(-EINVAL, rk_alloc_cmd(self->fd, RK_DMA_HEAP_IOCTL_ALLOC,
+					RK_PAGE, O_RDWR | O_NONBLOCK));
+	EXPECT_EQ(-EINVAL, rk_alloc_cmd(self->fd, DMA_HEAP_IOCTL_ALLOC,
+					RK_PAGE, O_RDWR | O_APPEND));
+	EXPECT_EQ(-EINVAL, rk_alloc(self->fd, 0)) TH_LOG("len 0");
+	EXPECT_EQ(-EINVAL, rk_alloc(self->fd, self->size + RK_PAGE))
+		TH_LOG("len beyond the region");
+	EXPECT_EQ(-EINVAL, rk_alloc(self->fd, ~0ULL)) TH_LOG("len ~0");
+}
+
+TEST_F(heap, enotty_cases)
+{
+	struct rk_dma_heap_allocation_data d = { .len = RK_PAGE };
+
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR('R', 1, d), &d));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR('X', 0, d), &d));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, 0, 0));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(heap, fd_flags_reach_the_new_fd)
+{
+	int fd;
+
+	fd = rk_alloc_cmd(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, RK_PAGE,
+			  O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+	close(fd);
+
+	fd = rk_alloc_cmd(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, RK_PAGE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDONLY, fcntl(fd, F_GETFL) & O_ACCMODE);
+	/* mpp derives PROT from F_GETFL: a read-only fd maps read-only only */
+	EXPECT_TRUE(mmap(NULL, RK_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0) == MAP_FAILED);
+	close(fd);
+}
+
+TEST_F(heap, mixed_alloc_free_cycles_leave_region_free)
+{
+	static const uint64_t sizes[] = { RK_PAGE, 5 * RK_PAGE, 64 << 10,
+					  300 << 10, 1 << 20, 3 << 20,
+					  4 << 20 };
+	int fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 }, i, slot, fd;
+	unsigned int seed = 1;
+
+	for (i = 0; i < 200; i++) {
+		slot = rand_r(&seed) % 8;
+		if (fds[slot] >= 0) {
+			close(fds[slot]);
+			fds[slot] = -1;
+		}
+		fd = rk_alloc(self->fd, sizes[rand_r(&seed) % 7]);
+		ASSERT_LE(0, fd) TH_LOG("cycle %d: %s", i, strerror(-fd));
+		fds[slot] = fd;
+	}
+	for (i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	EXPECT_EQ(0UL, rk_cma_used_pages());
+	EXPECT_EQ(0LL, rk_info_total());
+	fd = rk_alloc(self->fd, self->size);
+	EXPECT_LE(0, fd) TH_LOG("whole region after 200 cycles: %s",
+				strerror(-fd));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
