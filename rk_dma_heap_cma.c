@@ -150,6 +150,15 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_cma_heap *h,
 				     GFP_KERNEL | __GFP_NOWARN);
 	if (!buf->pages)
 		goto err_free;
+	/*
+	 * Up to 6.1 DMA-API debugging records dma_alloc_pages() as a streaming
+	 * mapping whose error must be checked; the check is free otherwise.
+	 */
+	if (dma_mapping_error(h->dev, buf->dma)) {
+		dma_free_pages(h->dev, len, buf->pages, buf->dma,
+			       DMA_BIDIRECTIONAL);
+		goto err_free;
+	}
 	phys = page_to_phys(buf->pages);
 	if (phys < h->base || phys - h->base > h->size - len) {
 		/* dma-direct fell back to ordinary memory: the region is full */

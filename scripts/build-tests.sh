@@ -17,14 +17,17 @@ ln -sf /usr/include/xf86drm.h "$inc/xf86drm.h"
 cflags=(-static -O2 -g -Wall -Werror -D_GNU_SOURCE
 	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
 	-I/usr/include/libdrm)
+mkdir -p "$out/tools"
 shopt -s nullglob
-for c in "$RK_TOP"/selftests/*.c; do
+for c in "$RK_TOP"/selftests/*.c "$RK_TOP"/selftests/tools/*.c; do
 	name=$(basename "$c" .c)
+	dir=bin
+	case "$c" in */tools/*) dir=tools ;; esac
 	libs=()
 	grep -q xf86drm.h "$c" && libs=(-L/usr/lib/arm-linux-gnueabihf -ldrm)
-	if [ ! -e "$out/bin/$name" ] || [ "$c" -nt "$out/bin/$name" ] ||
-	   [ "$RK_TOP/selftests/rk_test.h" -nt "$out/bin/$name" ]; then
+	if [ ! -e "$out/$dir/$name" ] || [ "$c" -nt "$out/$dir/$name" ] ||
+	   [ "$RK_TOP/selftests/rk_test.h" -nt "$out/$dir/$name" ]; then
 		rk_log "compiling selftests/$name.c"
-		"${RK_CROSS}gcc" "${cflags[@]}" -o "$out/bin/$name" "$c" "${libs[@]}" -lpthread
+		"${RK_CROSS}gcc" "${cflags[@]}" -o "$out/$dir/$name" "$c" "${libs[@]}" -lpthread
 	fi
 done

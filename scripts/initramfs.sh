@@ -19,6 +19,7 @@ cp -r "$kdir/modroot/lib/modules/." "$root/lib/modules/"
 cp "$mod/rk_dma_heap.ko" "$root/lib/modules/rk/"
 cp "$mod"/selftests/client/*.ko "$root/lib/modules/rk/"
 cp -r "$RK_TOP"/out/tests/bin/. "$root/tests/bin/"
+cp -r "$RK_TOP"/out/tests/tools/. "$root/bin/"
 cp "$RK_TOP"/selftests/*.sh "$root/tests/"
 chmod 755 "$root"/tests/*.sh
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
