@@ -5,7 +5,7 @@
  * Rockchip BSP (<linux/rk-dma-heap.h>), and the tracking of every live
  * allocation for the /proc/rk_dma_heap nodes.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "rk_dma_heap: " fmt
 
 #include <linux/device.h>
 #include <linux/dma-buf.h>

@@ -10,7 +10,7 @@
  * pages when the area is exhausted, so every allocation is checked against
  * the region and refused with ENOMEM when it lies outside.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "rk_dma_heap: " fmt
 
 #include <linux/bitmap.h>
 #include <linux/dma-buf.h>
@@ -246,6 +246,14 @@ static void rk_cma_detach(struct dma_buf *dmabuf,
 	kfree(a);
 }
 
+/*
+ * dma_alloc_pages() registered the whole buffer with DMA-API debugging as
+ * our own device's mapping, and a dma-buf is shared by several devices at
+ * once: mapped the usual way, every import would be reported as an
+ * overlapping mapping. So the mapping skips the CPU sync and the same sync
+ * is done right after (and before unmapping) through the sync calls, which
+ * have exactly the effect the map would have had, bounce buffers included.
+ */
 static struct sg_table *rk_cma_map(struct dma_buf_attachment *attach,
 				   enum dma_data_direction dir)
 {
@@ -253,9 +261,10 @@ static struct sg_table *rk_cma_map(struct dma_buf_attachment *attach,
 	struct rk_cma_attachment *a = attach->priv;
 	int ret;
 
-	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		return ERR_PTR(ret);
+	dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
 	mutex_lock(&buf->lock);
 	a->mapped = true;
 	mutex_unlock(&buf->lock);
@@ -271,7 +280,8 @@ static void rk_cma_unmap(struct dma_buf_attachment *attach,
 	mutex_lock(&buf->lock);
 	a->mapped = false;
 	mutex_unlock(&buf->lock);
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
 static int rk_cma_begin_cpu_access(struct dma_buf *dmabuf,

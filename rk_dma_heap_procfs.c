@@ -9,7 +9,7 @@
  *   /proc/rk_dma_heap/rk-dma-heap-usage use per owner, free space (0444)
  *   /sys/kernel/rk_dma_heap/rk_total_pools_kb
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "rk_dma_heap: " fmt
 
 #include <linux/dma-buf.h>
 #include <linux/kobject.h>

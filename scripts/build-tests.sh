@@ -14,7 +14,8 @@ cp "$src/tools/testing/selftests/kselftest_harness.h" \
 	"$src/tools/testing/selftests/kselftest.h" "$inc/"
 ln -sf /usr/include/xf86drm.h "$inc/xf86drm.h"
 
-cflags=(-static -O2 -g -Wall -Werror -D_GNU_SOURCE
+# 64-bit time_t: the test kernels have no COMPAT_32BIT_TIME (V4L2 needs it).
+cflags=(-static -O2 -g -Wall -Werror -D_GNU_SOURCE -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
 	-I/usr/include/libdrm)
 mkdir -p "$out/tools"
