@@ -19,7 +19,7 @@ rm -rf "$mod"
 mkdir -p "$mod"
 cp -r "$RK_TOP"/Kbuild "$RK_TOP"/*.c "$RK_TOP"/*.h "$RK_TOP/include" "$mod/"
 mkdir -p "$mod/selftests"
-cp -r "$RK_TOP/selftests/client" "$mod/selftests/"
+cp -r "$RK_TOP/selftests/client" "$RK_TOP/selftests/kunit" "$mod/selftests/"
 rk_log "building rk_dma_heap.ko for Linux $v"
 if ! make -C "$kdir" M="$mod" ARCH="$RK_ARCH" CROSS_COMPILE="$RK_CROSS" \
 	RK_DMA_HEAP_TEST_CLIENT=m W=1 -j"$RK_JOBS" modules \

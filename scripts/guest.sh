@@ -50,7 +50,8 @@ esac
 qemu=(qemu-system-arm -M virt -cpu cortex-a7 -smp 2 -m 512 -nic none
 	-kernel "$kdir/arch/arm/boot/zImage" -dtb "$dtb" -initrd "$initrd"
 	-nographic -no-reboot)
-cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode"
+# kunit.enable=1: the KUnit tests of the API run when their module loads.
+cmdline="console=ttyAMA0 panic=-1 kunit.enable=1 rk.mode=$mode"
 
 case "$mode" in
 shell)

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of every function rk_dma_heap exports, including the error
+ * cases, run when the module is loaded (needs the rk-dma-heap-cma heap).
+ * Results: /sys/kernel/debug/kunit/rk_dma_heap_api/results.
+ */
+#include <kunit/test.h>
+#include <linux/dma-buf.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/vmalloc.h>
+#include <linux/rk-dma-heap.h>
+
+#include "rk_dma_heap_compat.h"
+
+static struct rk_dma_heap *heap_get(struct kunit *test)
+{
+	struct rk_dma_heap *heap = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
+
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	return heap;
+}
+
+static void find_put_and_getters(struct kunit *test)
+{
+	struct rk_dma_heap *heap, *again;
+
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_find(NULL));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_find("no-such-heap"));
+	heap = heap_get(test);
+	again = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
+	KUNIT_EXPECT_PTR_EQ(test, heap, again);
+	rk_dma_heap_put(again);
+
+	KUNIT_EXPECT_STREQ(test, rk_dma_heap_get_name(heap),
+			   RK_DMA_HEAP_CMA_NAME);
+	KUNIT_EXPECT_NOT_NULL(test, rk_dma_heap_get_dev(heap));
+	KUNIT_EXPECT_STREQ(test, dev_name(rk_dma_heap_get_dev(heap)),
+			   "rk-dma-heap");
+	KUNIT_EXPECT_NOT_NULL(test, rk_dma_heap_get_drvdata(heap));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_name(NULL));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_dev(NULL));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_drvdata(NULL));
+	rk_dma_heap_put(NULL);
+	rk_dma_heap_put(heap);
+}
+
+static void buffer_alloc_and_free(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	struct dma_buf *buf;
+
+	buf = rk_dma_heap_buffer_alloc(heap, 5000, O_CLOEXEC | O_RDWR, 0,
+				       "kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(buf));
+	KUNIT_EXPECT_EQ(test, buf->size, (size_t)(2 * PAGE_SIZE));
+	KUNIT_EXPECT_STREQ(test, buf->exp_name, RK_DMA_HEAP_CMA_NAME);
+	rk_dma_heap_buffer_free(buf);
+	rk_dma_heap_buffer_free(NULL);
+	rk_dma_heap_buffer_free(ERR_PTR(-ENOMEM));
+	rk_dma_heap_put(heap);
+}
+
+static void buffer_alloc_errors(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(NULL, PAGE_SIZE, 0, 0, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, 0, 0, 0, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, 0, 1, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_APPEND, 0, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, SIZE_MAX, 0, 0, NULL),
+			    ERR_PTR(-EINVAL));
+	/* more than the region: EINVAL, not a NULL that mpp would misread */
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, SZ_512M, 0, 0, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, rk_dma_heap_bufferfd_alloc(NULL, PAGE_SIZE, 0, 0, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, rk_dma_heap_bufferfd_alloc(heap, 0, 0, 0, NULL),
+			-EINVAL);
+	rk_dma_heap_put(heap);
+}
+
+static void buffer_alloc_enomem(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	struct dma_buf *bufs[80];
+	struct page *more;
+	int n = 0, i;
+
+	while (n < ARRAY_SIZE(bufs)) {
+		bufs[n] = rk_dma_heap_buffer_alloc(heap, SZ_1M, O_RDWR, 0,
+						   "kunit-fill");
+		if (IS_ERR(bufs[n]))
+			break;
+		n++;
+	}
+	KUNIT_ASSERT_LT(test, n, (int)ARRAY_SIZE(bufs));
+	KUNIT_EXPECT_PTR_EQ(test, bufs[n], ERR_PTR(-ENOMEM));
+	more = rk_dma_heap_alloc_contig_pages(heap, SZ_1M, "kunit-fill");
+	KUNIT_EXPECT_PTR_EQ(test, more, ERR_PTR(-ENOMEM));
+	for (i = 0; i < n; i++)
+		rk_dma_heap_buffer_free(bufs[i]);
+	rk_dma_heap_put(heap);
+}
+
+static void contig_pages(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	size_t len = 3 * PAGE_SIZE;
+	struct page *pages;
+	u8 *p, *v;
+	size_t i;
+
+	pages = rk_dma_heap_alloc_contig_pages(heap, len, "kunit-contig");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(pages));
+	KUNIT_EXPECT_FALSE(test, PageHighMem(pages));
+	p = page_address(pages);
+	for (i = 0; i < len; i++)
+		if (p[i])
+			break;
+	KUNIT_EXPECT_EQ(test, i, len);
+
+	/* rk_vmap_contig_pfn() maps the same memory */
+	p[PAGE_SIZE + 7] = 0x3c;
+	v = rk_vmap_contig_pfn(page_to_pfn(pages), 3, PAGE_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, v[PAGE_SIZE + 7], 0x3c);
+	vunmap(v);
+	KUNIT_EXPECT_NULL(test, rk_vmap_contig_pfn(page_to_pfn(pages), 0,
+						   PAGE_KERNEL));
+
+	/* a wrong length is refused and the pages stay allocated */
+	rk_dma_heap_free_contig_pages(heap, pages, PAGE_SIZE, "kunit-contig");
+	KUNIT_EXPECT_EQ(test, p[PAGE_SIZE + 7], 0x3c);
+	rk_dma_heap_free_contig_pages(heap, pages, len, "kunit-contig");
+	/* a second free of the same pages is refused, not a double free */
+	rk_dma_heap_free_contig_pages(heap, pages, len, "kunit-contig");
+	rk_dma_heap_free_contig_pages(heap, NULL, len, NULL);
+	rk_dma_heap_free_contig_pages(NULL, pages, len, NULL);
+
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_alloc_contig_pages(NULL, len, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_alloc_contig_pages(heap, 0, NULL),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_alloc_contig_pages(heap, SZ_512M, NULL),
+			    ERR_PTR(-EINVAL));
+	rk_dma_heap_put(heap);
+}
+
+static void set_dev_and_cma(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	struct device *dev = rk_dma_heap_get_dev(heap);
+	u64 mask = dma_get_mask(dev);
+	unsigned int seg = dma_get_max_seg_size(dev);
+
+	KUNIT_EXPECT_EQ(test, rk_dma_heap_set_dev(NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rk_dma_heap_set_dev(dev), 0);
+	KUNIT_EXPECT_EQ(test, dma_get_max_seg_size(dev), UINT_MAX);
+	/* restore what the heap's device had */
+	dma_set_max_seg_size(dev, seg);
+	dma_set_mask_and_coherent(dev, mask);
+	/* CMA internals are not reachable from a module on mainline */
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_cma());
+	rk_dma_heap_put(heap);
+}
+
+static struct dma_buf *dummy_allocate(struct rk_dma_heap *heap,
+				      unsigned long len, unsigned long fd_flags,
+				      unsigned long heap_flags, const char *name)
+{
+	return ERR_PTR(-ENOMEM);
+}
+
+static void add_errors(struct kunit *test)
+{
+	static const struct rk_dma_heap_ops ops = { .allocate = dummy_allocate };
+	static const struct rk_dma_heap_ops no_alloc = { };
+	struct rk_dma_heap_export_info info = {
+		.name = RK_DMA_HEAP_CMA_NAME, .ops = &ops,
+	};
+
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(NULL), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(&info), ERR_PTR(-EEXIST));
+	info.name = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(&info), ERR_PTR(-EINVAL));
+	info.name = "kunit-heap";
+	info.ops = &no_alloc;
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(&info), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_find("kunit-heap"));
+}
+
+static struct kunit_case rk_dma_heap_api_cases[] = {
+	KUNIT_CASE(find_put_and_getters),
+	KUNIT_CASE(buffer_alloc_and_free),
+	KUNIT_CASE(buffer_alloc_errors),
+	KUNIT_CASE(buffer_alloc_enomem),
+	KUNIT_CASE(contig_pages),
+	KUNIT_CASE(set_dev_and_cma),
+	KUNIT_CASE(add_errors),
+	{}
+};
+
+static struct kunit_suite rk_dma_heap_api_suite = {
+	.name = "rk_dma_heap_api",
+	.test_cases = rk_dma_heap_api_cases,
+};
+kunit_test_suite(rk_dma_heap_api_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the rk_dma_heap in-kernel API");
+MODULE_LICENSE("GPL");
+#if RK_KERNEL_AT_LEAST(6, 13, 0)
+MODULE_IMPORT_NS("DMA_BUF");
+#elif RK_KERNEL_AT_LEAST(5, 16, 0)
+MODULE_IMPORT_NS(DMA_BUF);
+#endif
