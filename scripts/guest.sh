@@ -21,7 +21,10 @@ timeout=${RK_GUEST_TIMEOUT:-900}
 
 case "$mode" in
 variant:nonode)
-	dtb="$dtbdir/virt.dtb" ;;
+	# QEMU's dump is padded to 1 MiB, too big for the zImage boot:
+	# dtc writes it back compact.
+	dtc -q -I dtb -O dtb -o "$dtbdir/nonode.dtb" "$dtbdir/virt.dtb"
+	dtb="$dtbdir/nonode.dtb" ;;
 variant:badregion)
 	dtc -q -@ -I dts -O dtb -o "$dtbdir/badregion.dtbo" \
 		"$RK_TOP/dts/qemu-virt-overlay-badregion.dts"
@@ -35,6 +38,7 @@ run)
 	[ -z "$files" ] || [ -d "$files" ] || rk_die "no such directory: $files"
 	extra=$(mktemp -d)
 	trap 'rm -rf "$extra"' EXIT
+	chmod 755 "$extra"
 	mkdir -p "$extra/mnt/extra"
 	cp "$script" "$extra/run.sh"
 	[ -z "$files" ] || cp -r "$files/." "$extra/mnt/extra/"

@@ -7,6 +7,7 @@ set -euo pipefail
 
 v=$1 kdir=$2 mod=$3 output=$4
 root=$(mktemp -d)
+chmod 755 "$root"	# mktemp makes it 0700: the guest's / for non-root users
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,root,lib/modules/rk,tests/bin}

@@ -60,4 +60,8 @@ fi
 rm -rf "$out/modroot"
 kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >&2
 touch "$out/.done"
+# Builds of this version under an older key are never used again.
+for old in "$RK_CACHE/build/linux-$v-"*; do
+	[ "$old" = "$out" ] || rm -rf "$old"
+done
 echo "$out"

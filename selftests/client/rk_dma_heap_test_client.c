@@ -174,6 +174,8 @@ static int client_cmd(struct client *c, char *line)
 			return PTR_ERR(d);
 		s->dmabuf = d;
 		s->len = d->size;
+		snprintf(c->result, sizeof(c->result), "ino %lu",
+			 file_inode(d->file)->i_ino);
 	} else if (!strcmp(cmd, "allocfd")) {
 		fd = rk_dma_heap_bufferfd_alloc(c->heap, len, O_CLOEXEC | O_RDWR,
 						0, NULL);
@@ -187,6 +189,8 @@ static int client_cmd(struct client *c, char *line)
 			return PTR_ERR(d);
 		s->dmabuf = d;
 		s->len = d->size;
+		snprintf(c->result, sizeof(c->result), "ino %lu",
+			 file_inode(d->file)->i_ino);
 	} else if (!strcmp(cmd, "contig")) {
 		struct page *p;
 

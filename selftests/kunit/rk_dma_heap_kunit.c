@@ -8,6 +8,7 @@
 #include <linux/dma-buf.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/vmalloc.h>
@@ -58,6 +59,7 @@ static void buffer_alloc_and_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, buf->size, (size_t)(2 * PAGE_SIZE));
 	KUNIT_EXPECT_STREQ(test, buf->exp_name, RK_DMA_HEAP_CMA_NAME);
 	rk_dma_heap_buffer_free(buf);
+	flush_delayed_fput();
 	rk_dma_heap_buffer_free(NULL);
 	rk_dma_heap_buffer_free(ERR_PTR(-ENOMEM));
 	rk_dma_heap_put(heap);
@@ -107,6 +109,8 @@ static void buffer_alloc_enomem(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, more, ERR_PTR(-ENOMEM));
 	for (i = 0; i < n; i++)
 		rk_dma_heap_buffer_free(bufs[i]);
+	/* a kthread's last fput is deferred: wait for the memory to return */
+	flush_delayed_fput();
 	rk_dma_heap_put(heap);
 }
 

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The /proc/rk_dma_heap and /sys/kernel/rk_dma_heap nodes: owners, physical
+ * ranges, attached devices, contiguous pages, totals, the bitmap, the usage
+ * summary, permissions, and a listing of 10,000 live buffers.
+ * Driver-side allocations and attachments come from the test client
+ * (rk_dma_heap_test_client.ko, loaded by module.sh).
+ */
+#include <pwd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <linux/dma-buf.h>
+#include <xf86drm.h>
+#include "kselftest_harness.h"
+#include "rk_test.h"
+
+#define CLIENT "/sys/kernel/debug/rk_dma_heap_test/"
+#define NPU CLIENT "ff660000.npu"
+#define VENC CLIENT "ffa50000.rkvenc"
+#define ISP CLIENT "ffa00000.rkisp"
+
+/* Send a command to a client device; returns 0 or -errno. */
+static int client(const char *dev, const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+	int fd, ret = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(dev, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The client's answer to its last command, e.g. "ino 12". */
+static unsigned long long client_result(const char *dev, const char *key)
+{
+	char buf[160], *p;
+	int fd = open(dev, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, key);
+	return p ? strtoull(p + strlen(key) + 1, NULL, 0) : 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	/* small reads, as cat and awk do them */
+	while ((r = read(fd, buf + n, 4096)) > 0) {
+		n += r;
+		if (cap - n < 4097)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* Count "  Alloc by" lines and sum their sizes. */
+static int sum_allocs(const char *text, unsigned long long *sum)
+{
+	const char *p = text;
+	unsigned long long sz;
+	int n = 0;
+
+	*sum = 0;
+	while ((p = strstr(p, "  Alloc by ("))) {
+		const char *q = strstr(p, ") [0x");
+
+		if (q && sscanf(strchr(q, ']') + 2, "0x%llx", &sz) == 1)
+			*sum += sz;
+		n++;
+		p++;
+	}
+	return n;
+}
+
+TEST(driver_and_user_owners_ranges_and_devices)
+{
+	unsigned long long ino, phys, sum;
+	uint64_t base, size;
+	struct rk_info info;
+	int heap, buf, drm;
+	uint32_t handle;
+	char *text, want[256];
+
+	rk_region(&base, &size);
+	heap = open(RK_HEAP_NODE, O_RDWR);
+	ASSERT_LE(0, heap);
+
+	/* a driver allocation shows its name argument */
+	ASSERT_EQ(0, client(NPU, "alloc 0 102400"));
+	ino = client_result(NPU, "ino");
+	ASSERT_NE(0ULL, ino);
+	ASSERT_EQ(0, rk_info_lookup(ino, &info));
+	EXPECT_STREQ("ff660000.npu", info.owner);
+	EXPECT_EQ(102400ULL, info.size);
+	EXPECT_LE(base, info.start);
+	EXPECT_GE(base + size - 1, info.end);
+	ASSERT_EQ(0, client(ISP, "alloc 0 8192 rkisp-vir0"));
+	ASSERT_EQ(0, rk_info_lookup(client_result(ISP, "ino"), &info));
+	EXPECT_STREQ("rkisp-vir0", info.owner);
+
+	/* the physical range is the buffer's: the client sees the same */
+	ASSERT_EQ(0, client(NPU, "attach 0"));
+	ASSERT_EQ(0, rk_info_lookup(ino, &info));
+	EXPECT_EQ(info.start, client_result(NPU, "dma"));
+	EXPECT_EQ(1, info.ndev);
+	EXPECT_STREQ("ff660000.npu", info.devs[0]);
+
+	/* a user buffer attached by vgem, twice by rkvenc and by rkisp */
+	buf = rk_alloc(heap, 1 << 20);
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, system("modprobe vgem"));
+	drm = open("/dev/dri/card0", O_RDWR);
+	ASSERT_LE(0, drm);
+	ASSERT_EQ(0, drmPrimeFDToHandle(drm, buf, &handle));
+	ASSERT_EQ(0, client(VENC, "import 1 %d", buf));
+	ASSERT_EQ(0, client(VENC, "attach 1"));
+	ASSERT_EQ(0, client(VENC, "attach 1"));
+	ASSERT_EQ(0, client(ISP, "import 1 %d", buf));
+	ASSERT_EQ(0, client(ISP, "attach 1"));
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(buf), &info));
+	EXPECT_EQ(4, info.ndev);
+	EXPECT_EQ(4, info.total_line);
+	EXPECT_STREQ("vgem", info.devs[0]);
+	EXPECT_STREQ("ffa50000.rkvenc", info.devs[1]);
+	EXPECT_STREQ("ffa50000.rkvenc", info.devs[2]);
+	EXPECT_STREQ("ffa00000.rkisp", info.devs[3]);
+
+	/* detaching shrinks the list */
+	ASSERT_EQ(0, client(VENC, "detach 1"));
+	ASSERT_EQ(0, drmCloseBufferHandle(drm, handle));
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(buf), &info));
+	EXPECT_EQ(2, info.ndev);
+	EXPECT_EQ(2, info.total_line);
+	EXPECT_STREQ("ffa50000.rkvenc", info.devs[0]);
+	EXPECT_STREQ("ffa00000.rkisp", info.devs[1]);
+
+	/* contiguous pages: a "-non dmabuf" block with the pages' range */
+	ASSERT_EQ(0, client(ISP, "contig 2 69632"));
+	phys = client_result(ISP, "phys");
+	text = read_file(RK_INFO_NODE, NULL);
+	ASSERT_TRUE(text != NULL);
+	snprintf(want, sizeof(want),
+		 "dma-heap:<rk-dma-heap-cma> -non dmabuf\n"
+		 "  Alloc by (ffa00000.rkisp      ) [0x%08llx-0x%08llx] 0x00011000 (68 KiB)\n",
+		 phys, phys + 69632 - 1);
+	EXPECT_TRUE(strstr(text, want) != NULL) TH_LOG("no block:\n%s\nin:\n%s", want, text);
+
+	/* Total is the sum of the Alloc lines; one Alloc line per allocation */
+	EXPECT_EQ(4, sum_allocs(text, &sum));
+	EXPECT_EQ((long long)sum, rk_info_total());
+	EXPECT_EQ(102400ULL + 8192 + (1 << 20) + 69632, sum);
+	free(text);
+
+	/* dma_heap_info (the BSP code's name) has the same content */
+	text = read_file("/proc/rk_dma_heap/dma_heap_info", NULL);
+	ASSERT_TRUE(text != NULL);
+	EXPECT_EQ(4, sum_allocs(text, &sum));
+	free(text);
+
+	/* the usage node: largest owner first, free space */
+	text = read_file("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
+	ASSERT_TRUE(text != NULL);
+	snprintf(want, sizeof(want), "%-20s %8d %10d\n%-20s %8d %10d\n"
+		 "%-20s %8d %10d\n%-20s %8d %10d\n",
+		 "rk_heap_info", 1, 1024, "ff660000.npu", 1, 100,
+		 "ffa00000.rkisp", 1, 68, "rkisp-vir0", 1, 8);
+	EXPECT_TRUE(strstr(text, want) != NULL) TH_LOG("usage:\n%s", text);
+	snprintf(want, sizeof(want), "used %llu KiB, free %llu KiB, largest free block ",
+		 sum >> 10, (size - sum) >> 10);
+	EXPECT_TRUE(strstr(text, want) != NULL) TH_LOG("usage:\n%s", text);
+	free(text);
+
+	/* freeing everything: Total 0, Used 0 */
+	ASSERT_EQ(0, client(NPU, "free 0"));
+	ASSERT_EQ(0, client(ISP, "free 0"));
+	ASSERT_EQ(0, client(ISP, "free 1"));
+	ASSERT_EQ(0, client(ISP, "free 2"));
+	ASSERT_EQ(0, client(VENC, "free 1"));
+	close(buf);
+	close(drm);
+	close(heap);
+	EXPECT_EQ(0LL, rk_info_total());
+	text = read_file("/proc/rk_dma_heap/alloc_bitmap", NULL);
+	ASSERT_TRUE(text != NULL);
+	snprintf(want, sizeof(want), "Total: %llu KiB\n Used: 0 KiB\n\n",
+		 (unsigned long long)size >> 10);
+	EXPECT_EQ(0, strncmp(text, want, strlen(want))) TH_LOG("%s", text);
+	free(text);
+}
+
+TEST(bitmap_shows_allocated_pages)
+{
+	int heap = open(RK_HEAP_NODE, O_RDWR), buf;
+	unsigned int w[8];
+	char *text, *p;
+
+	ASSERT_LE(0, heap);
+	/* the region is empty: the first buffer starts at its first page */
+	buf = rk_alloc(heap, 5 * RK_PAGE);
+	ASSERT_LE(0, buf);
+	text = read_file("/proc/rk_dma_heap/alloc_bitmap", NULL);
+	ASSERT_TRUE(text != NULL);
+	EXPECT_TRUE(strstr(text, " Used: 20 KiB\n\n") != NULL);
+	p = strstr(text, "\n\n");
+	ASSERT_TRUE(p != NULL);
+	ASSERT_EQ(8, sscanf(p + 2, "%x %x %x %x %x %x %x %x", &w[0], &w[1],
+			    &w[2], &w[3], &w[4], &w[5], &w[6], &w[7]));
+	EXPECT_EQ(0x1fU, w[0]);
+	EXPECT_EQ(0U, w[1]);
+	free(text);
+	close(buf);
+	close(heap);
+}
+
+TEST(total_pools_kb)
+{
+	EXPECT_EQ(0UL, rk_read_ulong("/sys/kernel/rk_dma_heap/rk_total_pools_kb"));
+}
+
+TEST(unprivileged_reader_gets_eacces)
+{
+	static const char *const secret[] = {
+		RK_INFO_NODE, "/proc/rk_dma_heap/dma_heap_info",
+		"/proc/rk_dma_heap/alloc_bitmap",
+	};
+	int status, i;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		for (i = 0; i < 3; i++) {
+			int fd = open(secret[i], O_RDONLY);
+
+			if (fd >= 0 || errno != EACCES)
+				_exit(1 + i);
+		}
+		/* the usage node has no addresses: anyone may read it */
+		if (open("/proc/rk_dma_heap/rk-dma-heap-usage", O_RDONLY) < 0)
+			_exit(errno == EACCES ? 5 : 7);
+		if (open(RK_HEAP_NODE, O_RDWR) >= 0 || errno != EACCES)
+			_exit(6);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("1-3: a node with addresses opened; 5/7: usage node (EACCES/other); 6: device node");
+}
+
+TEST(enomem_says_why_in_dmesg)
+{
+	int heap = open(RK_HEAP_NODE, O_RDWR), fds[80], n = 0, i;
+	uint64_t base, size;
+	char cmd[200];
+
+	ASSERT_LE(0, heap);
+	rk_region(&base, &size);
+	while (n < 80 && (fds[n] = rk_alloc(heap, 1 << 20)) >= 0)
+		n++;
+	ASSERT_EQ(-ENOMEM, fds[n]);
+	snprintf(cmd, sizeof(cmd),
+		 "dmesg | tail -n 5 | grep -q 'rk_dma_heap: rk-dma-heap-cma: cannot allocate 1024 KiB for rk_heap_info: 0 KiB free, largest free block 0 KiB'");
+	EXPECT_EQ(0, system(cmd));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	close(heap);
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+TEST(ten_thousand_buffers_list_completely)
+{
+	struct rlimit rl = { 12000, 12000 };
+	int heap, i, n = 10000, *fds, found = 0, listed = 0;
+	unsigned long long sum;
+	unsigned long *inos;
+	char *text, *p, want[80];
+	size_t len;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	heap = open(RK_HEAP_NODE, O_RDWR);
+	ASSERT_LE(0, heap);
+	fds = calloc(n, sizeof(*fds));
+	for (i = 0; i < n; i++) {
+		fds[i] = rk_alloc(heap, RK_PAGE);
+		ASSERT_LE(0, fds[i]) TH_LOG("buffer %d: %s", i, strerror(-fds[i]));
+	}
+	text = read_file(RK_INFO_NODE, &len);
+	ASSERT_TRUE(text != NULL);
+	EXPECT_EQ(n, sum_allocs(text, &sum));
+	EXPECT_EQ((unsigned long long)n * RK_PAGE, sum);
+	/* every buffer's inode is listed exactly once */
+	inos = calloc(n, sizeof(*inos));
+	for (p = text; (p = strstr(p, "-dmabuf i_ino = ")); p++)
+		if (listed < n)
+			inos[listed++] = strtoul(p + 16, NULL, 10);
+	EXPECT_EQ(n, listed);
+	qsort(inos, listed, sizeof(*inos), cmp_ulong);
+	for (i = 0; i < n; i++) {
+		unsigned long ino = rk_ino(fds[i]);
+
+		found += bsearch(&ino, inos, listed, sizeof(*inos),
+				 cmp_ulong) != NULL;
+	}
+	EXPECT_EQ(n, found);
+	free(inos);
+	snprintf(want, sizeof(want), "\nTotal : 0x%x (%d KiB)\n",
+		 n * 4096, n * 4);
+	EXPECT_TRUE(strstr(text, want) != NULL);
+	EXPECT_EQ(0, strcmp(text + len - strlen(want), want)) TH_LOG("node does not end with the Total line");
+	free(text);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	close(heap);
+	EXPECT_EQ(0LL, rk_info_total());
+}
+
+TEST_HARNESS_MAIN
