@@ -131,14 +131,19 @@ static int rk_bitmap_show(struct seq_file *m, void *v)
 
 struct rk_owner_sum {
 	char owner[RK_DMA_HEAP_OWNER_LEN];
+	pid_t pid;
 	unsigned long buffers;
 	size_t bytes;
 };
 
 static int rk_owner_cmp_name(const void *a, const void *b)
 {
-	return strcmp(((const struct rk_owner_sum *)a)->owner,
-		      ((const struct rk_owner_sum *)b)->owner);
+	const struct rk_owner_sum *x = a, *y = b;
+	int ret = strcmp(x->owner, y->owner);
+
+	if (ret || x->pid == y->pid)
+		return ret;
+	return x->pid < y->pid ? -1 : 1;
 }
 
 static int rk_owner_cmp_bytes(const void *a, const void *b)
@@ -173,6 +178,8 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 	}
 	list_for_each_entry(a, &heap->allocs, node) {
 		rk_dma_heap_owner(a, sums[i].owner, sizeof(sums[i].owner));
+		/* a name a driver gave is not a process: no pid for it */
+		sums[i].pid = a->named ? 0 : a->pid;
 		sums[i].buffers = 1;
 		sums[i].bytes = a->size;
 		i++;
@@ -182,7 +189,7 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 	/* Merge the entries of each owner, then put the largest first. */
 	sort(sums, i, sizeof(*sums), rk_owner_cmp_name, NULL);
 	for (j = 0; j < i; j++) {
-		if (n && !strcmp(sums[n - 1].owner, sums[j].owner)) {
+		if (n && !rk_owner_cmp_name(&sums[n - 1], &sums[j])) {
 			sums[n - 1].buffers += sums[j].buffers;
 			sums[n - 1].bytes += sums[j].bytes;
 		} else {
@@ -191,10 +198,16 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 	}
 	sort(sums, n, sizeof(*sums), rk_owner_cmp_bytes, NULL);
 
-	seq_printf(m, "%-20s %8s %10s\n", "owner", "buffers", "KiB");
-	for (i = 0; i < n; i++)
-		seq_printf(m, "%-20s %8lu %10zu\n", sums[i].owner,
-			   sums[i].buffers, sums[i].bytes >> 10);
+	seq_printf(m, "%-20s %7s %8s %10s\n", "owner", "pid", "buffers", "KiB");
+	for (i = 0; i < n; i++) {
+		seq_printf(m, "%-20s ", sums[i].owner);
+		if (sums[i].pid)
+			seq_printf(m, "%7d", sums[i].pid);
+		else
+			seq_printf(m, "%7s", "-");
+		seq_printf(m, " %8lu %10zu\n", sums[i].buffers,
+			   sums[i].bytes >> 10);
+	}
 	seq_putc(m, '\n');
 	kvfree(sums);
 }

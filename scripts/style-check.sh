@@ -20,7 +20,7 @@ result() {
 
 set -- $RK_KERNELS
 echo "TAP version 13"
-echo "1..$(( $# + 3 ))"
+echo "1..$(( $# + 4 ))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -39,7 +39,8 @@ v=${RK_KERNELS##* }
 src="$RK_CACHE/src/linux-source-$v-$(rk_kernel_pkgver "$v")"
 kdir=$(rk_kernel_dir "$v")
 cd "$RK_TOP" || exit 1
-files=(*.c *.h include/linux/*.h include/uapi/linux/*.h selftests/client/*.c)
+files=(*.c *.h include/linux/*.h include/uapi/linux/*.h selftests/client/*.c
+	selftests/kunit/*.c)
 perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${files[@]}" > "$tmp/cp" 2>&1
 # The compat header is the one place that must compare kernel versions.
@@ -60,4 +61,18 @@ make -C "$kdir" M="$mod" ARCH="$RK_ARCH" CROSS_COMPILE="$RK_CROSS" \
 grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$tmp/sp" > "$tmp/spw"
 [ -s "$tmp/spw" ]; st=$(( $? == 0 ))
 result "$st" "sparse (make C=2) is clean" "$tmp/spw"
+# dkms.conf: run its build command the way dkms would, against a kernel
+# tree, in a copy laid out like dkms's build directory.
+(
+	kernel_source_dir=$kdir
+	dkms_tree=$tmp/dkms
+	# shellcheck source=/dev/null
+	. "$RK_TOP/dkms.conf"
+	b="$dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build"
+	mkdir -p "$b"
+	cp -r "$RK_TOP"/Kbuild "$RK_TOP"/*.c "$RK_TOP"/*.h "$RK_TOP/include" "$b/"
+	export ARCH="$RK_ARCH" CROSS_COMPILE="$RK_CROSS"
+	eval "${MAKE[0]}" && test -e "$b/${BUILT_MODULE_NAME[0]}.ko"
+) > "$tmp/dkms.log" 2>&1
+result $? "dkms.conf builds the module (Linux $v)" "$tmp/dkms.log"
 exit $failed

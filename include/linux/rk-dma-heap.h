@@ -40,10 +40,10 @@ struct rk_dma_heap_ops {
 				    unsigned long heap_flags,
 				    const char *name);
 	struct page *(*contig_alloc)(struct rk_dma_heap *heap,
-					   size_t len, const char *name);
+				     size_t len, const char *name);
 	void (*contig_free)(struct rk_dma_heap *heap,
-				  struct page *pages, size_t len,
-				  const char *name);
+			    struct page *pages, size_t len,
+			    const char *name);
 	long (*get_pool_size)(struct rk_dma_heap *heap);
 };
 

@@ -216,6 +216,7 @@ static struct kunit_suite rk_dma_heap_api_suite = {
 	.name = "rk_dma_heap_api",
 	.test_cases = rk_dma_heap_api_cases,
 };
+
 kunit_test_suite(rk_dma_heap_api_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the rk_dma_heap in-kernel API");
