@@ -20,7 +20,7 @@ result() {
 
 set -- $RK_KERNELS
 echo "TAP version 13"
-echo "1..$(( $# + 4 ))"
+echo "1..$(( $# + 5 ))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -75,4 +75,18 @@ result "$st" "sparse (make C=2) is clean" "$tmp/spw"
 	eval "${MAKE[0]}" && test -e "$b/${BUILT_MODULE_NAME[0]}.ko"
 ) > "$tmp/dkms.log" 2>&1
 result $? "dkms.conf builds the module (Linux $v)" "$tmp/dkms.log"
+# The uapi header compiles on its own in user space (host and ARM).
+cat > "$tmp/uapi.c" <<'SRC'
+#include <linux/rk-dma-heap.h>
+int main(void)
+{
+	struct rk_dma_heap_allocation_data d = { 0 };
+
+	return sizeof(d) != 24 || RK_DMA_HEAP_IOCTL_ALLOC == DMA_HEAP_IOCTL_ALLOC;
+}
+SRC
+{ gcc -Wall -Werror -I"$RK_TOP/include/uapi" -o "$tmp/uapi" "$tmp/uapi.c" &&
+  "$tmp/uapi" &&
+  "${RK_CROSS}gcc" -Wall -Werror -I"$RK_TOP/include/uapi" -c -o "$tmp/uapi.o" "$tmp/uapi.c"; } > "$tmp/uapi.log" 2>&1
+result $? "uapi header compiles standalone in user space (host and ARM)" "$tmp/uapi.log"
 exit $failed
