@@ -752,8 +752,4 @@ module_exit(rk_dma_heap_exit);
 
 MODULE_DESCRIPTION("Rockchip dma-buf heaps (rk-dma-heap-cma) for BSP and mainline kernels");
 MODULE_LICENSE("GPL");
-#if RK_KERNEL_AT_LEAST(6, 13, 0)
-MODULE_IMPORT_NS("DMA_BUF");
-#elif RK_KERNEL_AT_LEAST(5, 16, 0)
-MODULE_IMPORT_NS(DMA_BUF);
-#endif
+RK_MODULE_IMPORT_DMA_BUF();

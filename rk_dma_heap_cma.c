@@ -284,10 +284,10 @@ static void rk_cma_unmap(struct dma_buf_attachment *attach,
 	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-static int rk_cma_begin_cpu_access(struct dma_buf *dmabuf,
-				   enum dma_data_direction dir)
+/* Hand the buffer to the CPU (@for_cpu) or back to the devices. */
+static void rk_cma_sync(struct rk_cma_buffer *buf, enum dma_data_direction dir,
+			bool for_cpu)
 {
-	struct rk_cma_buffer *buf = dmabuf->priv;
 	struct rk_cma_attachment *a;
 	bool synced = false;
 
@@ -295,33 +295,32 @@ static int rk_cma_begin_cpu_access(struct dma_buf *dmabuf,
 	list_for_each_entry(a, &buf->attachments, node) {
 		if (!a->mapped)
 			continue;
-		dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
 		synced = true;
 	}
-	if (!synced)
+	/* nobody has it mapped: sync it as our own device's buffer */
+	if (!synced && for_cpu)
 		dma_sync_single_for_cpu(buf->h->dev, buf->dma, buf->len, dir);
+	else if (!synced)
+		dma_sync_single_for_device(buf->h->dev, buf->dma, buf->len,
+					   dir);
 	mutex_unlock(&buf->lock);
+}
+
+static int rk_cma_begin_cpu_access(struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
+{
+	rk_cma_sync(dmabuf->priv, dir, true);
 	return 0;
 }
 
 static int rk_cma_end_cpu_access(struct dma_buf *dmabuf,
 				 enum dma_data_direction dir)
 {
-	struct rk_cma_buffer *buf = dmabuf->priv;
-	struct rk_cma_attachment *a;
-	bool synced = false;
-
-	mutex_lock(&buf->lock);
-	list_for_each_entry(a, &buf->attachments, node) {
-		if (!a->mapped)
-			continue;
-		dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
-		synced = true;
-	}
-	if (!synced)
-		dma_sync_single_for_device(buf->h->dev, buf->dma, buf->len,
-					   dir);
-	mutex_unlock(&buf->lock);
+	rk_cma_sync(dmabuf->priv, dir, false);
 	return 0;
 }
 

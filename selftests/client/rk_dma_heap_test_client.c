@@ -144,6 +144,19 @@ static void client_free(struct client *c, struct client_slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Keep a dma-buf (or its error) in a slot; the result names its inode. */
+static int client_take(struct client *c, struct client_slot *s,
+		       struct dma_buf *d)
+{
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	s->dmabuf = d;
+	s->len = d->size;
+	snprintf(c->result, sizeof(c->result), "ino %lu",
+		 file_inode(d->file)->i_ino);
+	return 0;
+}
+
 static int client_cmd(struct client *c, char *line)
 {
 	char cmd[16], name[32] = "";
@@ -170,12 +183,7 @@ static int client_cmd(struct client *c, char *line)
 
 		d = rk_dma_heap_buffer_alloc(c->heap, len, O_CLOEXEC | O_RDWR, 0,
 					     n > 3 ? name : dev_name(c->dev));
-		if (IS_ERR(d))
-			return PTR_ERR(d);
-		s->dmabuf = d;
-		s->len = d->size;
-		snprintf(c->result, sizeof(c->result), "ino %lu",
-			 file_inode(d->file)->i_ino);
+		return client_take(c, s, d);
 	} else if (!strcmp(cmd, "allocfd")) {
 		fd = rk_dma_heap_bufferfd_alloc(c->heap, len, O_CLOEXEC | O_RDWR,
 						0, NULL);
@@ -185,12 +193,7 @@ static int client_cmd(struct client *c, char *line)
 	} else if (!strcmp(cmd, "import")) {
 		struct dma_buf *d = dma_buf_get(len);
 
-		if (IS_ERR(d))
-			return PTR_ERR(d);
-		s->dmabuf = d;
-		s->len = d->size;
-		snprintf(c->result, sizeof(c->result), "ino %lu",
-			 file_inode(d->file)->i_ino);
+		return client_take(c, s, d);
 	} else if (!strcmp(cmd, "contig")) {
 		struct page *p;
 
@@ -337,8 +340,4 @@ module_exit(client_exit);
 
 MODULE_DESCRIPTION("rk_dma_heap test client (RV1106 block stand-ins)");
 MODULE_LICENSE("GPL");
-#if RK_KERNEL_AT_LEAST(6, 13, 0)
-MODULE_IMPORT_NS("DMA_BUF");
-#elif RK_KERNEL_AT_LEAST(5, 16, 0)
-MODULE_IMPORT_NS(DMA_BUF);
-#endif
+RK_MODULE_IMPORT_DMA_BUF();

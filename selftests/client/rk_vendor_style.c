@@ -82,8 +82,4 @@ module_init(vendor_style_init);
 
 MODULE_DESCRIPTION("compile test: vendor-style use of the rk_dma_heap API");
 MODULE_LICENSE("GPL");
-#if RK_KERNEL_AT_LEAST(6, 13, 0)
-MODULE_IMPORT_NS("DMA_BUF");
-#elif RK_KERNEL_AT_LEAST(5, 16, 0)
-MODULE_IMPORT_NS(DMA_BUF);
-#endif
+RK_MODULE_IMPORT_DMA_BUF();

@@ -231,8 +231,4 @@ kunit_test_suite(rk_dma_heap_api_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the rk_dma_heap in-kernel API");
 MODULE_LICENSE("GPL");
-#if RK_KERNEL_AT_LEAST(6, 13, 0)
-MODULE_IMPORT_NS("DMA_BUF");
-#elif RK_KERNEL_AT_LEAST(5, 16, 0)
-MODULE_IMPORT_NS(DMA_BUF);
-#endif
+RK_MODULE_IMPORT_DMA_BUF();
