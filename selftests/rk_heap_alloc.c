@@ -98,6 +98,29 @@ TEST_F(heap, fill_then_enomem_then_all_free)
 	close(fd);
 }
 
+/*
+ * CMA aligns a buffer to its order, capped at CONFIG_CMA_ALIGNMENT (8:
+ * 1 MiB): a 16 MiB buffer after a 1 MiB one follows it directly instead
+ * of skipping to the next 16 MiB boundary and wasting the gap.
+ */
+TEST_F(heap, large_buffers_are_not_aligned_beyond_1mib)
+{
+	struct rk_info a, b;
+	int fd1, fd2;
+
+	fd1 = rk_alloc(self->fd, 1 << 20);
+	ASSERT_LE(0, fd1);
+	fd2 = rk_alloc(self->fd, 16 << 20);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd1), &a));
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd2), &b));
+	EXPECT_EQ(self->base, a.start) TH_LOG("first buffer of an empty region");
+	EXPECT_EQ(a.end + 1, b.start) TH_LOG("16 MiB buffer not right after the 1 MiB one");
+	EXPECT_EQ(0ULL, b.start % (1 << 20));
+	close(fd2);
+	close(fd1);
+}
+
 TEST_F(heap, both_magics)
 {
 	int fd;
