@@ -217,6 +217,38 @@ TEST(driver_and_user_owners_ranges_and_devices)
 	free(text);
 }
 
+TEST(bufferfd_alloc_and_vmap_from_a_driver)
+{
+	struct rk_info info;
+	unsigned char *p;
+	int fd;
+
+	/* rk_dma_heap_bufferfd_alloc() installs the fd in the calling process */
+	ASSERT_EQ(0, client(VENC, "allocfd 3 8192"));
+	fd = client_result(VENC, "fd");
+	ASSERT_LT(2, fd);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
+	EXPECT_EQ(8192ULL, info.size);
+	EXPECT_STREQ("rk_heap_info", info.owner);
+
+	/* the kernel mapping (dma_buf_vmap) sees what user space wrote */
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	memset(p, 2, 8192);
+	munmap(p, 8192);
+	ASSERT_EQ(0, client(VENC, "import 3 %d", fd));
+	ASSERT_EQ(0, client(VENC, "vmap 3"));
+	EXPECT_EQ(2ULL * 8192, client_result(VENC, "sum"));
+	/* mapping again after the unmap works: the count went back to 0 */
+	ASSERT_EQ(0, client(VENC, "vmap 3"));
+	EXPECT_EQ(2ULL * 8192, client_result(VENC, "sum"));
+	ASSERT_EQ(0, client(VENC, "free 3"));
+	close(fd);
+	EXPECT_EQ(0LL, rk_info_total());
+}
+
 TEST(bitmap_shows_allocated_pages)
 {
 	int heap = open(RK_HEAP_NODE, O_RDWR), buf;
