@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-	make gcc bc flex bison cpio xz-utils kmod python3
+	make gcc bc flex bison cpio xz-utils kmod python3 perl gzip
 	libssl-dev libelf-dev
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	qemu-system-arm device-tree-compiler dt-schema sparse

@@ -12,7 +12,7 @@ trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,root,lib/modules/rk,tests/bin}
 cp /bin/busybox "$root/bin/busybox"
-file -L "$root/bin/busybox" | grep -q 'ARM' ||
+"${RK_CROSS}readelf" -h "$root/bin/busybox" 2>/dev/null | grep -q "Machine:.*ARM" ||
 	rk_die "/bin/busybox is not the ARM build (install busybox-static:armhf)"
 cp "$RK_TOP/qemu/init" "$root/init"
 chmod 755 "$root/init"
