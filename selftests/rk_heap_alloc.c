@@ -182,6 +182,12 @@ TEST_F(heap, einval_cases)
 	EXPECT_EQ(-EINVAL, rk_alloc(self->fd, self->size + RK_PAGE))
 		TH_LOG("len beyond the region");
 	EXPECT_EQ(-EINVAL, rk_alloc(self->fd, ~0ULL)) TH_LOG("len ~0");
+
+	/* each rejection says why, in one kernel log line */
+	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: fd must be 0 on input, got 3$'"));
+	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: unknown heap_flags 0x1$'"));
+	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: invalid length 0$'"));
+	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: .* bytes is more than the whole region'"));
 }
 
 TEST_F(heap, enotty_cases)
