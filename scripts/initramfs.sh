@@ -11,9 +11,9 @@ chmod 755 "$root"	# mktemp makes it 0700: the guest's / for non-root users
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,root,lib/modules/rk,tests/bin}
-cp /bin/busybox "$root/bin/busybox"
+cp "$RK_CACHE/busybox-armhf/busybox" "$root/bin/busybox"
 "${RK_CROSS}readelf" -h "$root/bin/busybox" 2>/dev/null | grep -q "Machine:.*ARM" ||
-	rk_die "/bin/busybox is not the ARM build (install busybox-static:armhf)"
+	rk_die "$RK_CACHE/busybox-armhf/busybox is not an ARM build (run scripts/deps.sh)"
 cp "$RK_TOP/qemu/init" "$root/init"
 chmod 755 "$root/init"
 cp -r "$kdir/modroot/lib/modules/." "$root/lib/modules/"
