@@ -276,31 +276,47 @@ static int rk_dma_heap_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/*
+ * The checks every allocation request passes, from user space or from a
+ * driver: one dmesg line per rejection. The arguments are as wide as the
+ * ioctl's, so that nothing is truncated before it is checked.
+ */
+static int rk_dma_heap_check_request(struct rk_dma_heap *heap, u64 len,
+				     u32 fd_flags, u64 heap_flags)
+{
+	if (fd_flags & ~RK_DMA_HEAP_VALID_FD_FLAGS) {
+		pr_warn_ratelimited("%s: allocation rejected: fd_flags 0x%x has bits other than O_CLOEXEC and the access mode\n",
+				    heap->name, fd_flags);
+		return -EINVAL;
+	}
+	if (heap_flags & ~RK_DMA_HEAP_VALID_HEAP_FLAGS) {
+		pr_warn_ratelimited("%s: allocation rejected: unknown heap_flags 0x%llx\n",
+				    heap->name, heap_flags);
+		return -EINVAL;
+	}
+	if (!len || len > SIZE_MAX - PAGE_SIZE) {
+		pr_warn_ratelimited("%s: allocation rejected: invalid length %llu\n",
+				    heap->name, len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static long rk_dma_heap_ioctl_alloc(struct rk_dma_heap *heap,
 				    struct rk_dma_heap_allocation_data *data)
 {
-	int fd;
+	int fd, ret;
 
 	if (data->fd) {
 		pr_warn_ratelimited("%s: allocation rejected: fd must be 0 on input, got %u\n",
 				    heap->name, data->fd);
 		return -EINVAL;
 	}
-	if (data->fd_flags & ~RK_DMA_HEAP_VALID_FD_FLAGS) {
-		pr_warn_ratelimited("%s: allocation rejected: fd_flags 0x%x has bits other than O_CLOEXEC and the access mode\n",
-				    heap->name, data->fd_flags);
-		return -EINVAL;
-	}
-	if (data->heap_flags & ~RK_DMA_HEAP_VALID_HEAP_FLAGS) {
-		pr_warn_ratelimited("%s: allocation rejected: unknown heap_flags 0x%llx\n",
-				    heap->name, data->heap_flags);
-		return -EINVAL;
-	}
-	if (!data->len || data->len > SIZE_MAX - PAGE_SIZE) {
-		pr_warn_ratelimited("%s: allocation rejected: invalid length %llu\n",
-				    heap->name, data->len);
-		return -EINVAL;
-	}
+	/* before len and heap_flags are narrowed to the API's types */
+	ret = rk_dma_heap_check_request(heap, data->len, data->fd_flags,
+					data->heap_flags);
+	if (ret)
+		return ret;
 
 	fd = rk_dma_heap_bufferfd_alloc(heap, data->len, data->fd_flags,
 					data->heap_flags, NULL);
@@ -526,18 +542,15 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 					 const char *name)
 {
 	struct dma_buf *dmabuf;
+	int ret;
 
 	if (!heap) {
 		pr_err("buffer allocation from a NULL heap\n");
 		return ERR_PTR(-EINVAL);
 	}
-	if (!len || len > SIZE_MAX - PAGE_SIZE ||
-	    (fd_flags & ~RK_DMA_HEAP_VALID_FD_FLAGS) ||
-	    (heap_flags & ~RK_DMA_HEAP_VALID_HEAP_FLAGS)) {
-		pr_err("%s: invalid buffer request: len %zu fd_flags 0x%x heap_flags 0x%x\n",
-		       heap->name, len, fd_flags, heap_flags);
-		return ERR_PTR(-EINVAL);
-	}
+	ret = rk_dma_heap_check_request(heap, len, fd_flags, heap_flags);
+	if (ret)
+		return ERR_PTR(ret);
 
 	dmabuf = heap->ops->allocate(heap, PAGE_ALIGN(len), fd_flags,
 				     heap_flags, name);
@@ -610,12 +623,15 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 					    size_t len, const char *name)
 {
 	struct page *page;
+	int ret;
 
-	if (!heap || !len || len > SIZE_MAX - PAGE_SIZE) {
-		pr_err("invalid contiguous page request: heap %s len %zu\n",
-		       heap ? heap->name : "(null)", len);
+	if (!heap) {
+		pr_err("contiguous page allocation from a NULL heap\n");
 		return ERR_PTR(-EINVAL);
 	}
+	ret = rk_dma_heap_check_request(heap, len, 0, 0);
+	if (ret)
+		return ERR_PTR(ret);
 	if (!heap->ops->contig_alloc)
 		return ERR_PTR(-EOPNOTSUPP);
 
