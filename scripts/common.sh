@@ -46,6 +46,12 @@ rk_kernel_dir() {
 	echo "$RK_CACHE/build/linux-$v-$key"
 }
 
+# rk_copy_module_sources DEST: what builds rk_dma_heap.ko (Kbuild, sources,
+# headers) copied to DEST, to build out of the source tree.
+rk_copy_module_sources() {
+	cp -r "$RK_TOP"/Kbuild "$RK_TOP"/*.c "$RK_TOP"/*.h "$RK_TOP/include" "$1/"
+}
+
 rk_check_kernel_version() {
 	case " $RK_KERNELS " in
 	*" $1 "*) ;;

@@ -11,9 +11,14 @@ set -euo pipefail
 mode=${1:?usage: guest.sh MODE VERSION}
 v=${2:?usage: guest.sh MODE VERSION}
 rk_check_kernel_version "$v"
-"$RK_TOP/scripts/deps.sh"
-out=$("$RK_TOP/scripts/build.sh" "$v")
-kdir=$("$RK_TOP/scripts/kernel.sh" "$v")
+# make check builds once per kernel and sets RK_GUEST_PREBUILT for its boots.
+if [ -n "${RK_GUEST_PREBUILT:-}" ]; then
+	out="$RK_TOP/out/$v"
+else
+	"$RK_TOP/scripts/deps.sh"
+	out=$("$RK_TOP/scripts/build.sh" "$v")
+fi
+kdir=$(rk_kernel_dir "$v")
 dtbdir="$RK_TOP/out/dtb"
 dtb="$dtbdir/rk-virt.dtb"
 initrd="$out/initrd.gz"

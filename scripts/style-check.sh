@@ -70,7 +70,7 @@ result "$st" "sparse (make C=2) is clean" "$tmp/spw"
 	. "$RK_TOP/dkms.conf"
 	b="$dkms_tree/$PACKAGE_NAME/$PACKAGE_VERSION/build"
 	mkdir -p "$b"
-	cp -r "$RK_TOP"/Kbuild "$RK_TOP"/*.c "$RK_TOP"/*.h "$RK_TOP/include" "$b/"
+	rk_copy_module_sources "$b"
 	export ARCH="$RK_ARCH" CROSS_COMPILE="$RK_CROSS"
 	eval "${MAKE[0]}" && test -e "$b/${BUILT_MODULE_NAME[0]}.ko"
 ) > "$tmp/dkms.log" 2>&1
