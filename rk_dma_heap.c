@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -31,6 +32,8 @@ LIST_HEAD(rk_dma_heap_list);
 static dev_t rk_dma_heap_devt;
 static struct class *rk_dma_heap_class;
 static DEFINE_IDA(rk_dma_heap_minors);
+static DEFINE_RATELIMIT_STATE(rk_dma_heap_enomem_rs, DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
 
 /* ---------------------------------------------------------------- tracking */
 
@@ -376,11 +379,8 @@ static const struct file_operations rk_dma_heap_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-#if RK_KERNEL_AT_LEAST(6, 2, 0)
-static char *rk_dma_heap_devnode(const struct device *dev, umode_t *mode)
-#else
-static char *rk_dma_heap_devnode(struct device *dev, umode_t *mode)
-#endif
+static char *rk_dma_heap_devnode(RK_DEVNODE_CONST struct device *dev,
+				 umode_t *mode)
 {
 	if (mode)
 		*mode = 0600;
@@ -510,14 +510,29 @@ void rk_dma_heap_remove(struct rk_dma_heap *heap)
 
 /* ------------------------------------------------------------ allocation */
 
+/*
+ * One rate-limited line per failed allocation: who asked for how much, and
+ * what the region can still give (a buffer needs one free block of its
+ * size), including what others hold in it.
+ */
 static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
 				      const char *name)
 {
-	char comm[TASK_COMM_LEN];
+	struct rk_dma_heap_region_info info = { };
+	char comm[TASK_COMM_LEN], outside[48] = "";
 
+	if (!heap->ops->region_info || !__ratelimit(&rk_dma_heap_enomem_rs))
+		return;
 	if (!name || !name[0])
 		name = get_task_comm(comm, current);
-	rk_dma_heap_cma_report_enomem(heap, len, name);
+	heap->ops->region_info(heap, &info);
+	if (info.outside)
+		snprintf(outside, sizeof(outside), ", %zu KiB held outside the heap",
+			 info.outside >> 10);
+	pr_warn("%s: cannot allocate %zu KiB for %s: %zu KiB free, largest free block %zu KiB%s\n",
+		heap->name, len >> 10, name,
+		(info.size - info.used - info.outside) >> 10,
+		info.largest_free >> 10, outside);
 }
 
 /**
@@ -695,23 +710,6 @@ void *rk_vmap_contig_pfn(unsigned long pfn, unsigned int count, pgprot_t prot)
 }
 EXPORT_SYMBOL_GPL(rk_vmap_contig_pfn);
 
-/**
- * rk_dma_heap_get_cma() - the CMA area behind rk-dma-heap-cma
- *
- * On the Rockchip BSP the caller passes the result to cma_alloc() and
- * cma_release(). Mainline kernels export neither, and this heap gets its
- * memory through the DMA API from a per-device CMA area, so there is nothing
- * a caller could use: this returns NULL on every kernel. Allocate with
- * rk_dma_heap_alloc_contig_pages() instead.
- *
- * Return: NULL.
- */
-struct cma *rk_dma_heap_get_cma(void)
-{
-	return NULL;
-}
-EXPORT_SYMBOL_GPL(rk_dma_heap_get_cma);
-
 /* ------------------------------------------------------------ module */
 
 static int __init rk_dma_heap_init(void)
@@ -724,11 +722,7 @@ static int __init rk_dma_heap_init(void)
 		pr_err("cannot allocate device numbers: %d\n", ret);
 		return ret;
 	}
-#if RK_KERNEL_AT_LEAST(6, 4, 0)
-	rk_dma_heap_class = class_create("rk_dma_heap");
-#else
-	rk_dma_heap_class = class_create(THIS_MODULE, "rk_dma_heap");
-#endif
+	rk_dma_heap_class = rk_class_create("rk_dma_heap");
 	if (IS_ERR(rk_dma_heap_class)) {
 		ret = PTR_ERR(rk_dma_heap_class);
 		rk_dma_heap_class = NULL;

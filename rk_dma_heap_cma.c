@@ -3,16 +3,17 @@
  * rk-dma-heap-cma: a dma-buf heap that hands out physically contiguous,
  * cached, zeroed buffers from one device-tree reserved-memory region.
  *
- * Mainline does not export cma_alloc() to modules. The region is therefore
- * declared as a reusable "shared-dma-pool" and given to our platform device
- * as its own CMA area (of_reserved_mem_device_init()); dma_alloc_pages() on
- * that device allocates from it. dma-direct quietly falls back to ordinary
- * pages when the area is exhausted, so every allocation is checked against
- * the region and refused with ENOMEM when it lies outside.
+ * The region is a reusable "shared-dma-pool" given to our platform device
+ * as its own CMA area (of_reserved_mem_device_init()). Buffers come from
+ * that area through one of two memory backends: cma_alloc() where the
+ * kernel exports it (page-granular), else dma_alloc_pages() on our device,
+ * whose quiet fallback to ordinary pages when the area is full is caught by
+ * checking every buffer against the region.
  */
 #define pr_fmt(fmt) "rk_dma_heap: " fmt
 
 #include <linux/bitmap.h>
+#include <linux/cma.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
@@ -26,13 +27,6 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
-#include "rk_dma_heap_compat.h"
-#if RK_KERNEL_AT_LEAST(5, 18, 0)
-#include <linux/iosys-map.h>
-#elif RK_KERNEL_AT_LEAST(5, 11, 0)
-#include <linux/dma-buf-map.h>
-#endif
-
 #include "rk_dma_heap_priv.h"
 
 #if !IS_ENABLED(CONFIG_DMA_CMA) || !IS_ENABLED(CONFIG_OF_RESERVED_MEM)
@@ -41,20 +35,40 @@
 
 #define RK_CMA_COMPATIBLE "rockchip,rk-dma-heap-cma"
 
+struct rk_cma_heap;
+
+/**
+ * struct rk_cma_mem - a memory backend: where buffers come from
+ * @name:	shown in the probe's dmesg line
+ * @alloc:	@len bytes of zeroed, contiguous pages inside the region,
+ *		written back to memory and mapped for our device at *@dma;
+ *		NULL when the region has no free block that large
+ * @free:	give back what @alloc returned
+ */
+struct rk_cma_mem {
+	const char *name;
+	struct page *(*alloc)(struct rk_cma_heap *h, size_t len,
+			      dma_addr_t *dma);
+	void (*free)(struct rk_cma_heap *h, struct page *pages, size_t len,
+		     dma_addr_t dma);
+};
+
 /**
  * struct rk_cma_heap - the heap and its region
  * @heap:	the registered heap
  * @dev:	our platform device, owner of the CMA area
+ * @mem:	the memory backend
  * @base:	physical start of the region
  * @size:	size of the region in bytes
  * @npages:	pages in the region
  * @lock:	protects @bitmap
- * @bitmap:	one bit per page of the region, set while allocated
+ * @bitmap:	one bit per page of the region, set while allocated by us
  * @contig:	allocations of contiguous pages, by first pfn
  */
 struct rk_cma_heap {
 	struct rk_dma_heap *heap;
 	struct device *dev;
+	const struct rk_cma_mem *mem;
 	phys_addr_t base;
 	size_t size;
 	unsigned long npages;
@@ -102,15 +116,6 @@ struct rk_cma_attachment {
 	struct rk_dma_heap_attach track;
 };
 
-static const struct rk_dma_heap_ops rk_cma_heap_ops;
-
-static struct rk_cma_heap *rk_cma_heap_of(struct rk_dma_heap *heap)
-{
-	if (!heap || heap->ops != &rk_cma_heap_ops)
-		return NULL;
-	return rk_dma_heap_get_drvdata(heap);
-}
-
 /* ----------------------------------------------------------------- memory */
 
 static void rk_cma_mark(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
@@ -126,11 +131,101 @@ static void rk_cma_mark(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
 	spin_unlock(&h->lock);
 }
 
+/*
+ * dma_alloc_pages() on our device takes the pages from its CMA area,
+ * zeroed and written back, but when the area has no free block it quietly
+ * returns ordinary pages: those are refused here.
+ */
+static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
+					 dma_addr_t *dma)
+{
+	struct page *pages;
+	phys_addr_t phys;
+
+	pages = dma_alloc_pages(h->dev, len, dma, DMA_BIDIRECTIONAL,
+				GFP_KERNEL | __GFP_NOWARN);
+	if (!pages)
+		return NULL;
+	/*
+	 * Up to 6.1 DMA-API debugging records dma_alloc_pages() as a streaming
+	 * mapping whose error must be checked; the check is free otherwise.
+	 */
+	if (dma_mapping_error(h->dev, *dma))
+		goto err_free;
+	phys = page_to_phys(pages);
+	if (phys < h->base || phys - h->base > h->size - len)
+		goto err_free;
+	return pages;
+
+err_free:
+	dma_free_pages(h->dev, len, pages, *dma, DMA_BIDIRECTIONAL);
+	return NULL;
+}
+
+static void rk_cma_mem_dma_free(struct rk_cma_heap *h, struct page *pages,
+				size_t len, dma_addr_t dma)
+{
+	dma_free_pages(h->dev, len, pages, dma, DMA_BIDIRECTIONAL);
+}
+
+static const struct rk_cma_mem rk_cma_mem_dma = {
+	.name	= "dma_alloc_pages()",
+	.alloc	= rk_cma_mem_dma_alloc,
+	.free	= rk_cma_mem_dma_free,
+};
+
+#if RK_HAVE_CMA_ALLOC
+/*
+ * cma_alloc() takes the pages from the area itself, aligned to a page only
+ * (dma_alloc_pages() aligns them to their size, up to 1 MiB), and never
+ * falls back. It leaves them as they were: zero them and map them for our
+ * device, which writes the zeroes back to memory before any device can
+ * read the buffer.
+ */
+static struct page *rk_cma_mem_cma_alloc(struct rk_cma_heap *h, size_t len,
+					 dma_addr_t *dma)
+{
+	struct page *pages;
+
+	pages = rk_cma_alloc(h->dev->cma_area, len >> PAGE_SHIFT);
+	if (!pages)
+		return NULL;
+	memset(page_address(pages), 0, len);
+	*dma = dma_map_page(h->dev, pages, 0, len, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(h->dev, *dma)) {
+		cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
+		return NULL;
+	}
+	return pages;
+}
+
+static void rk_cma_mem_cma_free(struct rk_cma_heap *h, struct page *pages,
+				size_t len, dma_addr_t dma)
+{
+	dma_unmap_page(h->dev, dma, len, DMA_BIDIRECTIONAL);
+	cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
+}
+
+static const struct rk_cma_mem rk_cma_mem_cma = {
+	.name	= "cma_alloc()",
+	.alloc	= rk_cma_mem_cma_alloc,
+	.free	= rk_cma_mem_cma_free,
+};
+#endif
+
+/* cma_alloc() where the kernel exports it, else the DMA API */
+static const struct rk_cma_mem *rk_cma_mem_backend(void)
+{
+#if RK_HAVE_CMA_ALLOC
+	return &rk_cma_mem_cma;
+#endif
+	return &rk_cma_mem_dma;
+}
+
 static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_cma_heap *h,
 						 size_t len)
 {
 	struct rk_cma_buffer *buf;
-	phys_addr_t phys;
 
 	if (len > h->size) {
 		pr_warn_ratelimited("%s: allocation rejected: %zu bytes is more than the whole region (%zu bytes)\n",
@@ -146,33 +241,13 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_cma_heap *h,
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
 
-	buf->pages = dma_alloc_pages(h->dev, len, &buf->dma, DMA_BIDIRECTIONAL,
-				     GFP_KERNEL | __GFP_NOWARN);
-	if (!buf->pages)
-		goto err_free;
-	/*
-	 * Up to 6.1 DMA-API debugging records dma_alloc_pages() as a streaming
-	 * mapping whose error must be checked; the check is free otherwise.
-	 */
-	if (dma_mapping_error(h->dev, buf->dma)) {
-		dma_free_pages(h->dev, len, buf->pages, buf->dma,
-			       DMA_BIDIRECTIONAL);
-		goto err_free;
+	buf->pages = h->mem->alloc(h, len, &buf->dma);
+	if (!buf->pages) {
+		kfree(buf);
+		return ERR_PTR(-ENOMEM);
 	}
-	phys = page_to_phys(buf->pages);
-	if (phys < h->base || phys - h->base > h->size - len) {
-		/* dma-direct fell back to ordinary memory: the region is full */
-		dma_free_pages(h->dev, len, buf->pages, buf->dma,
-			       DMA_BIDIRECTIONAL);
-		goto err_free;
-	}
-
 	rk_cma_mark(h, buf, true);
 	return buf;
-
-err_free:
-	kfree(buf);
-	return ERR_PTR(-ENOMEM);
 }
 
 static void rk_cma_buffer_free(struct rk_cma_buffer *buf)
@@ -180,8 +255,7 @@ static void rk_cma_buffer_free(struct rk_cma_buffer *buf)
 	struct rk_cma_heap *h = buf->h;
 
 	rk_cma_mark(h, buf, false);
-	dma_free_pages(h->dev, buf->len, buf->pages, buf->dma,
-		       DMA_BIDIRECTIONAL);
+	h->mem->free(h, buf->pages, buf->len, buf->dma);
 	kfree(buf);
 }
 
@@ -340,16 +414,20 @@ static int rk_cma_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 }
 
 /* The region is in lowmem (checked at probe): the linear map is the vmap. */
-static void *rk_cma_vmap_get(struct rk_cma_buffer *buf)
+static void *rk_cma_vmap_get(void *priv)
 {
+	struct rk_cma_buffer *buf = priv;
+
 	mutex_lock(&buf->lock);
 	buf->vmap_cnt++;
 	mutex_unlock(&buf->lock);
 	return page_address(buf->pages);
 }
 
-static void rk_cma_vmap_put(struct rk_cma_buffer *buf)
+static void rk_cma_vmap_put(void *priv)
 {
+	struct rk_cma_buffer *buf = priv;
+
 	mutex_lock(&buf->lock);
 	if (buf->vmap_cnt)
 		buf->vmap_cnt--;
@@ -359,41 +437,7 @@ static void rk_cma_vmap_put(struct rk_cma_buffer *buf)
 	mutex_unlock(&buf->lock);
 }
 
-#if RK_KERNEL_AT_LEAST(5, 18, 0)
-static int rk_cma_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
-{
-	iosys_map_set_vaddr(map, rk_cma_vmap_get(dmabuf->priv));
-	return 0;
-}
-
-static void rk_cma_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
-{
-	rk_cma_vmap_put(dmabuf->priv);
-	iosys_map_clear(map);
-}
-#elif RK_KERNEL_AT_LEAST(5, 11, 0)
-static int rk_cma_vmap(struct dma_buf *dmabuf, struct dma_buf_map *map)
-{
-	dma_buf_map_set_vaddr(map, rk_cma_vmap_get(dmabuf->priv));
-	return 0;
-}
-
-static void rk_cma_vunmap(struct dma_buf *dmabuf, struct dma_buf_map *map)
-{
-	rk_cma_vmap_put(dmabuf->priv);
-	dma_buf_map_clear(map);
-}
-#else
-static void *rk_cma_vmap(struct dma_buf *dmabuf)
-{
-	return rk_cma_vmap_get(dmabuf->priv);
-}
-
-static void rk_cma_vunmap(struct dma_buf *dmabuf, void *vaddr)
-{
-	rk_cma_vmap_put(dmabuf->priv);
-}
-#endif
+RK_DMA_BUF_VMAP_OPS(rk_cma_vmap, rk_cma_vunmap, rk_cma_vmap_get, rk_cma_vmap_put)
 
 static void rk_cma_release(struct dma_buf *dmabuf)
 {
@@ -496,90 +540,75 @@ static void rk_cma_free_contig_pages(struct rk_dma_heap *heap,
 	rk_cma_buffer_free(buf);
 }
 
-static const struct rk_dma_heap_ops rk_cma_heap_ops = {
-	.allocate		= rk_cma_allocate,
-	.contig_alloc		= rk_cma_alloc_contig_pages,
-	.contig_free		= rk_cma_free_contig_pages,
-};
-
-/* ------------------------------------------------------ region reporting */
-
-/**
- * rk_dma_heap_cma_region_info() - size, use and largest free block
- * @heap:	a heap
- * @info:	filled in
- *
- * Return: 0, or -ENODEV if @heap is not a CMA heap of this module.
+/*
+ * A page that our bitmap calls free may still be taken: from 6.19 mainline
+ * runs a CMA heap of its own on every reusable region, and where
+ * cma_alloc() is exported any module may allocate from the area. Such a
+ * page holds a reference but is neither on an LRU list nor in a mapping,
+ * as the pages the kernel only borrowed from the region are. Call it taken
+ * (never free): at worst a borrowed page in transit is counted as held.
  */
-int rk_dma_heap_cma_region_info(struct rk_dma_heap *heap,
-				struct rk_dma_heap_region_info *info)
+static bool rk_cma_page_taken(struct rk_cma_heap *h, unsigned long i)
 {
-	struct rk_cma_heap *h = rk_cma_heap_of(heap);
-	unsigned long start = 0, end, largest = 0, used;
+	struct page *page;
 
-	if (!h)
-		return -ENODEV;
+	lockdep_assert_held(&h->lock);
+	if (test_bit(i, h->bitmap))
+		return true;
+	page = compound_head(pfn_to_page(PHYS_PFN(h->base) + i));
+	return page_count(page) && !PageLRU(page) && !READ_ONCE(page->mapping);
+}
+
+static void rk_cma_region_info(struct rk_dma_heap *heap,
+			       struct rk_dma_heap_region_info *info)
+{
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+	unsigned long i, used, taken = 0, run = 0, largest = 0;
+
 	spin_lock(&h->lock);
 	used = bitmap_weight(h->bitmap, h->npages);
-	while (start < h->npages) {
-		start = find_next_zero_bit(h->bitmap, h->npages, start);
-		if (start >= h->npages)
-			break;
-		end = find_next_bit(h->bitmap, h->npages, start);
-		largest = max(largest, end - start);
-		start = end;
+	for (i = 0; i < h->npages; i++) {
+		if (rk_cma_page_taken(h, i)) {
+			taken++;
+			run = 0;
+		} else {
+			largest = max(largest, ++run);
+		}
 	}
 	spin_unlock(&h->lock);
 
 	info->size = h->size;
 	info->used = used << PAGE_SHIFT;
+	info->outside = (taken - used) << PAGE_SHIFT;
 	info->largest_free = largest << PAGE_SHIFT;
-	return 0;
 }
 
-/**
- * rk_dma_heap_cma_show_bitmap() - print the allocation bitmap
- * @heap:	a heap; nothing is printed unless it is a CMA heap
- * @m:		where to print
- *
- * One bit per page, as 32-bit hex words, eight words per line.
- */
-void rk_dma_heap_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
+static void rk_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
 {
-	struct rk_cma_heap *h = rk_cma_heap_of(heap);
-	unsigned long i, nwords;
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+	unsigned long i, nwords = DIV_ROUND_UP(h->npages, 32);
+	unsigned int bit;
 	u32 word;
 
-	if (!h)
-		return;
-	nwords = DIV_ROUND_UP(h->npages, 32);
 	spin_lock(&h->lock);
 	for (i = 0; i < nwords; i++) {
-		word = h->bitmap[i * 32 / BITS_PER_LONG] >>
-			(i * 32 % BITS_PER_LONG);
+		word = 0;
+		for (bit = 0; bit < 32 && i * 32 + bit < h->npages; bit++)
+			if (rk_cma_page_taken(h, i * 32 + bit))
+				word |= BIT(bit);
 		seq_printf(m, "%08x%c", word,
 			   (i % 8 == 7 || i == nwords - 1) ? '\n' : ' ');
 	}
 	spin_unlock(&h->lock);
 }
 
-/**
- * rk_dma_heap_cma_report_enomem() - the dmesg line of a failed allocation
- * @heap:	the heap
- * @len:	bytes requested
- * @owner:	who asked
- */
-void rk_dma_heap_cma_report_enomem(struct rk_dma_heap *heap, size_t len,
-				   const char *owner)
-{
-	struct rk_dma_heap_region_info info;
-
-	if (rk_dma_heap_cma_region_info(heap, &info))
-		return;
-	pr_warn_ratelimited("%s: cannot allocate %zu KiB for %s: %zu KiB free, largest free block %zu KiB\n",
-			    heap->name, len >> 10, owner, (info.size - info.used) >> 10,
-			    info.largest_free >> 10);
-}
+static const struct rk_dma_heap_ops rk_cma_heap_ops = {
+	.allocate		= rk_cma_allocate,
+	.contig_alloc		= rk_cma_alloc_contig_pages,
+	.contig_free		= rk_cma_free_contig_pages,
+	.region_info		= rk_cma_region_info,
+	.show_bitmap		= rk_cma_show_bitmap,
+};
 
 /* ------------------------------------------------------- platform driver */
 
@@ -659,12 +688,14 @@ static int rk_cma_probe(struct platform_device *pdev)
 		goto err_release;
 	}
 	h->dev = dev;
+	h->mem = rk_cma_mem_backend();
 	h->base = rmem->base;
 	h->size = rmem->size;
 	h->npages = rmem->size >> PAGE_SHIFT;
 	spin_lock_init(&h->lock);
 	xa_init(&h->contig);
-	h->bitmap = devm_bitmap_zalloc(dev, h->npages, GFP_KERNEL);
+	h->bitmap = devm_kcalloc(dev, BITS_TO_LONGS(h->npages),
+				 sizeof(*h->bitmap), GFP_KERNEL);
 	if (!h->bitmap) {
 		ret = -ENOMEM;
 		goto err_release;
@@ -679,8 +710,8 @@ static int rk_cma_probe(struct platform_device *pdev)
 	}
 	h->heap->heap_dev = dev;
 	platform_set_drvdata(pdev, h);
-	dev_info(dev, "heap %s: %zu KiB at %pa\n", h->heap->name,
-		 h->size >> 10, &h->base);
+	dev_info(dev, "heap %s: %zu KiB at %pa, allocated with %s\n",
+		 h->heap->name, h->size >> 10, &h->base, h->mem->name);
 	return 0;
 
 err_release:
@@ -710,18 +741,7 @@ static void rk_cma_remove_heap(struct platform_device *pdev)
 	of_reserved_mem_device_release(&pdev->dev);
 }
 
-#if RK_KERNEL_AT_LEAST(6, 11, 0)
-static void rk_cma_remove(struct platform_device *pdev)
-{
-	rk_cma_remove_heap(pdev);
-}
-#else
-static int rk_cma_remove(struct platform_device *pdev)
-{
-	rk_cma_remove_heap(pdev);
-	return 0;
-}
-#endif
+RK_PLATFORM_REMOVE(rk_cma_remove, rk_cma_remove_heap)
 
 static const struct of_device_id rk_cma_of_match[] = {
 	{ .compatible = RK_CMA_COMPATIBLE },
@@ -774,3 +794,33 @@ void rk_dma_heap_cma_exit(void)
 {
 	platform_driver_unregister(&rk_cma_driver);
 }
+
+/**
+ * rk_dma_heap_get_cma() - the CMA area behind rk-dma-heap-cma
+ *
+ * On the Rockchip BSP the caller passes the result to cma_alloc() and
+ * cma_release(). Where the kernel exports those (7.2 on), this is the area
+ * of the heap's region; what a caller allocates from it directly is not
+ * the heap's, and the nodes show it as held outside the heap. Elsewhere
+ * there is nothing a caller could use, and this returns NULL: allocate
+ * with rk_dma_heap_alloc_contig_pages() instead.
+ *
+ * Return: the CMA area, or NULL.
+ */
+struct cma *rk_dma_heap_get_cma(void)
+{
+	struct rk_dma_heap *heap;
+	struct cma *cma = NULL;
+
+	if (!RK_HAVE_CMA_ALLOC)
+		return NULL;
+	heap = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
+	if (heap && heap->ops == &rk_cma_heap_ops) {
+		struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+
+		cma = h->dev->cma_area;
+	}
+	rk_dma_heap_put(heap);
+	return cma;
+}
+EXPORT_SYMBOL_GPL(rk_dma_heap_get_cma);

@@ -73,7 +73,7 @@ struct rk_dma_heap_alloc {
 	phys_addr_t start;
 	size_t size;
 	struct dma_buf *dmabuf;
-	unsigned long ino;
+	u64 ino;
 	pid_t pid;
 	bool named;
 	char owner[RK_DMA_HEAP_OWNER_LEN];
@@ -110,25 +110,6 @@ void rk_dma_heap_owner(struct rk_dma_heap_alloc *a, char *buf, size_t len);
 /* CMA heap (rk_dma_heap_cma.c) */
 int rk_dma_heap_cma_init(void);
 void rk_dma_heap_cma_exit(void);
-void rk_dma_heap_cma_report_enomem(struct rk_dma_heap *heap, size_t len,
-				   const char *owner);
-
-/**
- * struct rk_dma_heap_region_info - occupancy of a heap's region
- * @size:	region size in bytes
- * @used:	bytes allocated
- * @largest_free: largest free block in bytes
- */
-struct rk_dma_heap_region_info {
-	size_t size;
-	size_t used;
-	size_t largest_free;
-};
-
-int rk_dma_heap_cma_region_info(struct rk_dma_heap *heap,
-				struct rk_dma_heap_region_info *info);
-struct seq_file;
-void rk_dma_heap_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m);
 
 /* procfs and sysfs nodes (rk_dma_heap_procfs.c) */
 int rk_dma_heap_procfs_init(void);

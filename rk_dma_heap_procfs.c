@@ -40,7 +40,7 @@ static void rk_info_show_alloc(struct seq_file *m, struct rk_dma_heap *heap,
 
 	rk_dma_heap_owner(a, owner, sizeof(owner));
 	if (a->dmabuf)
-		seq_printf(m, "dma-heap:<%s> -dmabuf i_ino = %lu\n", heap->name,
+		seq_printf(m, "dma-heap:<%s> -dmabuf i_ino = %llu\n", heap->name,
 			   a->ino);
 	else
 		seq_printf(m, "dma-heap:<%s> -non dmabuf\n", heap->name);
@@ -117,11 +117,14 @@ static int rk_bitmap_show(struct seq_file *m, void *v)
 
 	mutex_lock(&rk_dma_heap_list_lock);
 	list_for_each_entry(heap, &rk_dma_heap_list, list) {
-		if (rk_dma_heap_cma_region_info(heap, &info))
+		if (!heap->ops->region_info || !heap->ops->show_bitmap)
 			continue;
+		heap->ops->region_info(heap, &info);
+		/* what the bitmap shows taken: ours and what others hold */
 		seq_printf(m, "Total: %zu KiB\n", info.size >> 10);
-		seq_printf(m, " Used: %zu KiB\n\n", info.used >> 10);
-		rk_dma_heap_cma_show_bitmap(heap, m);
+		seq_printf(m, " Used: %zu KiB\n\n",
+			   (info.used + info.outside) >> 10);
+		heap->ops->show_bitmap(heap, m);
 	}
 	mutex_unlock(&rk_dma_heap_list_lock);
 	return 0;
@@ -163,11 +166,17 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 	unsigned long i = 0, j, n = 0;
 
 	seq_printf(m, "heap %s\n", heap->name);
-	if (!rk_dma_heap_cma_region_info(heap, &info))
-		seq_printf(m, "region %zu KiB, used %zu KiB, free %zu KiB, largest free block %zu KiB\n",
+	if (heap->ops->region_info) {
+		heap->ops->region_info(heap, &info);
+		seq_printf(m, "region %zu KiB, used %zu KiB, free %zu KiB, largest free block %zu KiB",
 			   info.size >> 10, info.used >> 10,
-			   (info.size - info.used) >> 10,
+			   (info.size - info.used - info.outside) >> 10,
 			   info.largest_free >> 10);
+		if (info.outside)
+			seq_printf(m, ", held outside the heap %zu KiB",
+				   info.outside >> 10);
+		seq_putc(m, '\n');
+	}
 
 	mutex_lock(&heap->lock);
 	sums = kvcalloc(max(heap->nr_allocs, 1UL), sizeof(*sums), GFP_KERNEL);

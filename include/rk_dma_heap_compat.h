@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The one place that compares kernel versions: rk_dma_heap is built out of
- * tree for the Rockchip BSP (5.10) and for mainline kernels from 5.10 on,
- * so the code guards API changes with RK_KERNEL_AT_LEAST().
+ * The one place that knows kernel versions: rk_dma_heap is built out of
+ * tree for the Rockchip BSP (5.10) and for mainline kernels from 5.10 on.
+ * Every API that changed between them has one name here, and the rest of
+ * the module (and its test modules) uses only that name.
  */
 #ifndef _RK_DMA_HEAP_COMPAT_H
 #define _RK_DMA_HEAP_COMPAT_H
 
+#include <linux/device.h>
+#include <linux/dma-buf.h>
 #include <linux/module.h>
+#include <linux/platform_device.h>
 #include <linux/version.h>
 
 #define RK_KERNEL_AT_LEAST(major, minor, sub) \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(major, minor, sub))
+
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
+#include <linux/iosys-map.h>
+#elif RK_KERNEL_AT_LEAST(5, 11, 0)
+#include <linux/dma-buf-map.h>
+#endif
 
 /* dma-buf symbols live in the DMA_BUF namespace from 5.16 (a string from 6.13) */
 #if RK_KERNEL_AT_LEAST(6, 13, 0)
@@ -20,6 +30,170 @@
 #define RK_MODULE_IMPORT_DMA_BUF() MODULE_IMPORT_NS(DMA_BUF)
 #else
 #define RK_MODULE_IMPORT_DMA_BUF()
+#endif
+
+/*
+ * cma_alloc() and cma_release() are exported from 7.2 on (earlier mainline
+ * kernels keep them to themselves; the heap then allocates through the DMA
+ * API from its device's CMA area).
+ */
+#if RK_KERNEL_AT_LEAST(7, 2, 0)
+#define RK_HAVE_CMA_ALLOC 1
+/* 7.2: cma_alloc(cma, count, align, no_warn) */
+#define rk_cma_alloc(cma, count) cma_alloc(cma, count, 0, true)
+#else
+#define RK_HAVE_CMA_ALLOC 0
+#endif
+
+/* class_create() lost its owner argument in 6.4 */
+#if RK_KERNEL_AT_LEAST(6, 4, 0)
+#define rk_class_create(name) class_create(name)
+#else
+#define rk_class_create(name) class_create(THIS_MODULE, name)
+#endif
+
+/* a class's devnode() takes a const device from 6.2 */
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
+#define RK_DEVNODE_CONST const
+#else
+#define RK_DEVNODE_CONST
+#endif
+
+/*
+ * RK_PLATFORM_REMOVE(name, fn) defines the platform driver's remove
+ * callback @name around void @fn(struct platform_device *): it returns void
+ * from 6.11, int before.
+ */
+#if RK_KERNEL_AT_LEAST(6, 11, 0)
+#define RK_PLATFORM_REMOVE(name, fn)					\
+static void name(struct platform_device *pdev)				\
+{									\
+	fn(pdev);							\
+}
+#else
+#define RK_PLATFORM_REMOVE(name, fn)					\
+static int name(struct platform_device *pdev)				\
+{									\
+	fn(pdev);							\
+	return 0;							\
+}
+#endif
+
+/*
+ * Exporter side of kernel mappings: RK_DMA_BUF_VMAP_OPS(vmap, vunmap, get,
+ * put) defines the dma_buf_ops callbacks @vmap and @vunmap around
+ * void *@get(void *priv) and void @put(void *priv). The callbacks return a
+ * pointer (5.10), fill a struct dma_buf_map (5.11) or a struct iosys_map
+ * (5.18).
+ */
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
+#define RK_DMA_BUF_VMAP_OPS(vmap, vunmap, get, put)			\
+static int vmap(struct dma_buf *dmabuf, struct iosys_map *map)		\
+{									\
+	iosys_map_set_vaddr(map, get(dmabuf->priv));			\
+	return 0;							\
+}									\
+static void vunmap(struct dma_buf *dmabuf, struct iosys_map *map)	\
+{									\
+	put(dmabuf->priv);						\
+	iosys_map_clear(map);						\
+}
+#elif RK_KERNEL_AT_LEAST(5, 11, 0)
+#define RK_DMA_BUF_VMAP_OPS(vmap, vunmap, get, put)			\
+static int vmap(struct dma_buf *dmabuf, struct dma_buf_map *map)	\
+{									\
+	dma_buf_map_set_vaddr(map, get(dmabuf->priv));			\
+	return 0;							\
+}									\
+static void vunmap(struct dma_buf *dmabuf, struct dma_buf_map *map)	\
+{									\
+	put(dmabuf->priv);						\
+	dma_buf_map_clear(map);						\
+}
+#else
+#define RK_DMA_BUF_VMAP_OPS(vmap, vunmap, get, put)			\
+static void *vmap(struct dma_buf *dmabuf)				\
+{									\
+	return get(dmabuf->priv);					\
+}									\
+static void vunmap(struct dma_buf *dmabuf, void *vaddr)			\
+{									\
+	put(dmabuf->priv);						\
+}
+#endif
+
+/*
+ * Importer side, for the test modules: map a dma-buf into the kernel and
+ * attach it to a device as a driver does. From 6.2 the plain calls expect
+ * the reservation lock held; the _unlocked ones take it.
+ */
+/**
+ * rk_dma_buf_vmap() - kernel mapping of a whole dma-buf
+ * @dmabuf:	the buffer
+ *
+ * Return: the address, or an ERR_PTR(); undo with rk_dma_buf_vunmap().
+ */
+static inline void *rk_dma_buf_vmap(struct dma_buf *dmabuf)
+{
+#if RK_KERNEL_AT_LEAST(5, 11, 0)
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
+	struct iosys_map map;
+#else
+	struct dma_buf_map map;
+#endif
+	int ret;
+
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
+	ret = dma_buf_vmap_unlocked(dmabuf, &map);
+#else
+	ret = dma_buf_vmap(dmabuf, &map);
+#endif
+	return ret ? ERR_PTR(ret) : map.vaddr;
+#else
+	void *vaddr = dma_buf_vmap(dmabuf);
+
+	return vaddr ? vaddr : ERR_PTR(-ENOMEM);
+#endif
+}
+
+/**
+ * rk_dma_buf_vunmap() - undo rk_dma_buf_vmap()
+ * @dmabuf:	the buffer
+ * @vaddr:	the address rk_dma_buf_vmap() returned
+ */
+static inline void rk_dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
+{
+#if RK_KERNEL_AT_LEAST(5, 18, 0)
+	struct iosys_map map = IOSYS_MAP_INIT_VADDR(vaddr);
+#elif RK_KERNEL_AT_LEAST(5, 11, 0)
+	struct dma_buf_map map = DMA_BUF_MAP_INIT_VADDR(vaddr);
+#endif
+
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
+	dma_buf_vunmap_unlocked(dmabuf, &map);
+#elif RK_KERNEL_AT_LEAST(5, 11, 0)
+	dma_buf_vunmap(dmabuf, &map);
+#else
+	dma_buf_vunmap(dmabuf, vaddr);
+#endif
+}
+
+#if RK_KERNEL_AT_LEAST(6, 2, 0)
+#define rk_dma_buf_map_attachment dma_buf_map_attachment_unlocked
+#define rk_dma_buf_unmap_attachment dma_buf_unmap_attachment_unlocked
+#else
+#define rk_dma_buf_map_attachment dma_buf_map_attachment
+#define rk_dma_buf_unmap_attachment dma_buf_unmap_attachment
+#endif
+
+/* KUnit of 5.10 has no NULL assertions yet (for the KUnit tests) */
+#if defined(KUNIT_EXPECT_TRUE) && !defined(KUNIT_EXPECT_NULL)
+#define KUNIT_EXPECT_NULL(test, ptr) \
+	KUNIT_EXPECT_PTR_EQ(test, (const void *)(ptr), NULL)
+#define KUNIT_EXPECT_NOT_NULL(test, ptr) \
+	KUNIT_EXPECT_PTR_NE(test, (const void *)(ptr), NULL)
+#define KUNIT_ASSERT_NOT_NULL(test, ptr) \
+	KUNIT_ASSERT_PTR_NE(test, (const void *)(ptr), NULL)
 #endif
 
 #endif /* _RK_DMA_HEAP_COMPAT_H */

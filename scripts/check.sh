@@ -13,6 +13,7 @@ start=$(date +%s)
 for v in $RK_KERNELS; do
 	# a failed build shows up below as that kernel's failed boots
 	"$RK_TOP/scripts/build.sh" "$v" > /dev/null || rk_log "building for Linux $v failed"
+	rk_log "Linux $v ready after $(( $(date +%s) - start )) s"
 done
 export RK_GUEST_PREBUILT=1
 

@@ -4,10 +4,16 @@
 RK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Kernel trees and builds live outside the clone so that they survive it.
 RK_CACHE=${RK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rk_dma_heap}
-RK_ARCH=arm
-RK_CROSS=arm-linux-gnueabihf-
-RK_KERNELS="6.1 6.12"
 RK_JOBS=${RK_JOBS:-$(($(nproc) + 1))}
+
+# The kernels make check runs on. A bare version is a debug kernel built
+# here for ARM32 (Cortex-A7, like RV1106); "arm64-" ones are debug kernels
+# for arm64 (Cortex-A53, RK35xx) with KASAN; "debian-" ones are Debian's
+# prebuilt kernels with the module built against their headers packages.
+RK_KERNELS="5.10 6.1 6.12 7.2 arm64-6.12 arm64-7.2
+	debian-5.10 debian-6.1 debian-6.12 debian-7.2
+	debian-arm64-6.12 debian-arm64-7.2"
+RK_KERNELS=$(echo $RK_KERNELS)
 
 rk_die() {
 	echo "error: $*" >&2
@@ -18,32 +24,125 @@ rk_log() {
 	echo ">>> $*" >&2
 }
 
-# rk_kernel_pkgver VERSION: Debian version of linux-source-VERSION
-rk_kernel_pkgver() {
-	dpkg-query -W -f='${Version}' "linux-source-$1" 2>/dev/null ||
-		rk_die "linux-source-$1 is not installed (run scripts/deps.sh)"
+# rk_arch ARCH: for a kernel ARCH (arm or arm64), set
+#   A_CROSS   the cross compiler prefix (also the multiarch triplet + "-")
+#   A_DEB     Debian's name of the architecture (armhf, arm64)
+rk_arch() {
+	case "$1" in
+	arm) A_CROSS=arm-linux-gnueabihf- A_DEB=armhf ;;
+	arm64) A_CROSS=aarch64-linux-gnu- A_DEB=arm64 ;;
+	*) rk_die "unknown architecture '$1'" ;;
+	esac
+}
+
+# rk_kernel KERNEL: describe one of $RK_KERNELS in the variables
+#   K_ARCH    arm or arm64 (the kernel's ARCH)
+#   K_CROSS   the cross compiler prefix
+#   K_DEB     Debian's name of the architecture
+#   K_SERIES  the Linux series, e.g. 6.12
+#   K_KIND    debug (built here from linux-source) or debian (prebuilt)
+#   K_SUITE   the Debian suite its source or image package comes from
+rk_kernel() {
+	local k=$1
+	case " $RK_KERNELS " in
+	*" $k "*) ;;
+	*) rk_die "unknown kernel '$k' (choose one of: $RK_KERNELS)" ;;
+	esac
+	K_KIND=debug
+	case "$k" in debian-*) K_KIND=debian; k=${k#debian-} ;; esac
+	K_ARCH=arm
+	case "$k" in arm64-*) K_ARCH=arm64; k=${k#arm64-} ;; esac
+	rk_arch "$K_ARCH"
+	K_CROSS=$A_CROSS
+	K_DEB=$A_DEB
+	K_SERIES=$k
+	case "$K_SERIES" in
+	5.10) K_SUITE=bullseye ;;
+	6.1) K_SUITE=bookworm ;;
+	# Debian builds 6.12 images for bookworm in backports only.
+	6.12) K_SUITE=bookworm; [ "$K_KIND" = debug ] || K_SUITE=bookworm-backports ;;
+	*) K_SUITE=sid ;;
+	esac
 }
 
 # Bump when scripts/kernel.sh changes what it builds.
-RK_KERNEL_RECIPE=1
+RK_KERNEL_RECIPE=2
 
-# rk_kernel_fragment VERSION: the config fragment of VERSION, the common
-# one followed by the version's own (qemu/kernel-VERSION.config).
+# rk_kernel_fragment KERNEL: the config fragment of a debug kernel: the
+# common one, the architecture's, then the series' if there is one
+# (qemu/kernel-ARCH-SERIES.config).
 rk_kernel_fragment() {
-	cat "$RK_TOP/qemu/kernel.config"
-	if [ -e "$RK_TOP/qemu/kernel-$1.config" ]; then
-		cat "$RK_TOP/qemu/kernel-$1.config"
+	rk_kernel "$1"
+	cat "$RK_TOP/qemu/kernel.config" "$RK_TOP/qemu/kernel-$K_ARCH.config"
+	if [ -e "$RK_TOP/qemu/kernel-$K_ARCH-$K_SERIES.config" ]; then
+		cat "$RK_TOP/qemu/kernel-$K_ARCH-$K_SERIES.config"
 	fi
 }
 
-# rk_kernel_dir VERSION: the cached build directory for VERSION; its name
-# changes whenever the source package, the config fragment or the recipe
-# changes, so a stale build is never reused.
+# rk_kernel_dir KERNEL: the cached build directory of a debug kernel; its
+# name changes whenever the source package, the config fragment or the
+# recipe changes, so a stale build is never reused.
 rk_kernel_dir() {
-	local v=$1 key
-	key=$( { rk_kernel_pkgver "$v"; echo "recipe $RK_KERNEL_RECIPE";
-		rk_kernel_fragment "$v"; } | sha256sum | cut -c1-12)
-	echo "$RK_CACHE/build/linux-$v-$key"
+	local key ver
+	rk_kernel "$1"
+	ver=$(rk_deb_version "$K_SUITE" "linux-source-$K_SERIES") || return 1
+	key=$( { echo "$ver"; echo "recipe $RK_KERNEL_RECIPE";
+		rk_kernel_fragment "$1"; } | sha256sum | cut -c1-12)
+	echo "$RK_CACHE/build/linux-$1-$key"
+}
+
+# rk_kernel_source KERNEL: unpack the kernel's linux-source package into
+# the cache (once) and print the tree's path.
+rk_kernel_source() {
+	local deb src tmp
+	rk_kernel "$1"
+	deb=$(rk_deb_fetch "$K_SUITE" "linux-source-$K_SERIES") || return 1
+	src="$RK_CACHE/src/$(basename "$deb" .deb)"
+	if [ ! -e "$src/.extracted" ]; then
+		rk_log "unpacking $(basename "$deb")"
+		rm -rf "$src" "$src.tmp"
+		mkdir -p "$src.tmp"
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -C "$src.tmp" -x --wildcards './usr/src/linux-source-*.tar.xz'
+		tar -C "$src.tmp" -xf "$src.tmp"/usr/src/linux-source-*.tar.xz
+		mv "$src.tmp"/linux-source-*/ "$src"
+		rm -rf "$src.tmp"
+		touch "$src/.extracted"
+	fi
+	echo "$src"
+}
+
+# rk_kernel_build KERNEL: build (debug) or download (Debian) the kernel and
+# print its cached directory: boot-image (what QEMU's -kernel takes),
+# modroot/lib/modules/VERSION (its modules), kbuild (the tree to build
+# modules against).
+rk_kernel_build() {
+	rk_kernel "$1"
+	if [ "$K_KIND" = debug ]; then
+		"$RK_TOP/scripts/kernel.sh" "$1"
+	else
+		"$RK_TOP/scripts/debian-kernel.sh" "$1"
+	fi
+}
+
+# rk_qemu ARCH: the QEMU machine of ARCH's guests in RK_QEMU_BIN and
+# RK_QEMU_OPTS (all but -M virt, which dtb.sh extends with dumpdtb=): the
+# device tree QEMU generates depends on these options, so the tree is
+# dumped and the guests boot with the very same ones.
+rk_qemu() {
+	case "$1" in
+	arm)
+		RK_QEMU_BIN=qemu-system-arm
+		RK_QEMU_OPTS=(-cpu cortex-a7 -smp 2 -m 512) ;;
+	arm64)
+		# KASAN's shadow takes an eighth of RAM: more RAM than ARM32
+		RK_QEMU_BIN=qemu-system-aarch64
+		RK_QEMU_OPTS=(-cpu cortex-a53 -smp 2 -m 1024) ;;
+	*)
+		rk_die "no QEMU machine for architecture '$1'" ;;
+	esac
+	# -nic none: the default NIC needs an iPXE ROM the tests have no use for
+	RK_QEMU_OPTS+=(-nic none -nographic -no-reboot)
 }
 
 # rk_copy_module_sources DEST: what builds rk_dma_heap.ko (Kbuild, sources,
@@ -52,9 +151,4 @@ rk_copy_module_sources() {
 	cp -r "$RK_TOP"/Kbuild "$RK_TOP"/*.c "$RK_TOP"/*.h "$RK_TOP/include" "$1/"
 }
 
-rk_check_kernel_version() {
-	case " $RK_KERNELS " in
-	*" $1 "*) ;;
-	*) rk_die "unknown kernel '$1' (choose one of: $RK_KERNELS)" ;;
-	esac
-}
+. "$RK_TOP/scripts/debian.sh"

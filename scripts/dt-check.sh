@@ -125,16 +125,18 @@ check_rv1106() {
 }
 
 check_qemu() {
-	local merged
+	local merged arch
 	need_schema || return 1
-	merged=$("$RK_TOP/scripts/dtb.sh" "$tmp/qemu" 2>"$tmp/err") ||
-		{ note "scripts/dtb.sh failed:"; note "$(cat "$tmp/err")"; return 1; }
-	[ -s "$merged" ] || { note "scripts/dtb.sh printed no DTB"; return 1; }
-	# 66 MiB = 0x4200000, in two cells (QEMU's root has #size-cells = <2>).
-	check_region "$merged" /rk-dma-heap /reserved-memory/rk-dma-heap-cma \
-		"0 4200000" || return 1
-	# QEMU's own nodes do not all follow the core schemas; check only ours.
-	validate "$merged" /rk-dma-heap "$binding_file"
+	for arch in arm arm64; do
+		merged=$("$RK_TOP/scripts/dtb.sh" "$arch" "$tmp/qemu-$arch" 2>"$tmp/err") ||
+			{ note "scripts/dtb.sh $arch failed:"; note "$(cat "$tmp/err")"; return 1; }
+		[ -s "$merged" ] || { note "scripts/dtb.sh $arch printed no DTB"; return 1; }
+		# 64 MiB = 0x4000000, in two cells (QEMU's root has #size-cells = <2>).
+		check_region "$merged" /rk-dma-heap /reserved-memory/rk-dma-heap-cma \
+			"0 4000000" || return 1
+		# QEMU's own nodes do not all follow the core schemas; check only ours.
+		validate "$merged" /rk-dma-heap "$binding_file" || return 1
+	done
 }
 
 echo "TAP version 13"
@@ -154,6 +156,6 @@ report "$rc" "binding example validates"
 rc=0; check_rv1106 || rc=$?
 report "$rc" "rv1106-example.dts compiles and validates against the binding"
 rc=0; check_qemu || rc=$?
-report "$rc" "merged QEMU DTB has the heap node and a 66 MiB reusable region"
+report "$rc" "merged QEMU DTBs (ARM32, arm64) have the heap node and a 64 MiB reusable region"
 
 exit "$failed"

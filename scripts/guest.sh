@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Boot the QEMU test guest.
-# Usage: scripts/guest.sh check|demo|shell VERSION
-#        scripts/guest.sh variant:NAME VERSION      (a device-tree variant)
-#        scripts/guest.sh run VERSION SCRIPT [DIR]
-# check and variant:* write the console to out/VERSION/console-MODE.log and
+# Usage: scripts/guest.sh check|demo|shell KERNEL
+#        scripts/guest.sh variant:NAME KERNEL      (a device-tree variant)
+#        scripts/guest.sh run KERNEL SCRIPT [DIR]
+# check and variant:* write the console to out/KERNEL/console-MODE.log and
 # print its path; the others print the guest's output.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-mode=${1:?usage: guest.sh MODE VERSION}
-v=${2:?usage: guest.sh MODE VERSION}
-rk_check_kernel_version "$v"
+mode=${1:?usage: guest.sh MODE KERNEL}
+v=${2:?usage: guest.sh MODE KERNEL}
+rk_kernel "$v"
 # make check builds once per kernel and sets RK_GUEST_PREBUILT for its boots.
 if [ -n "${RK_GUEST_PREBUILT:-}" ]; then
 	out="$RK_TOP/out/$v"
@@ -18,8 +18,9 @@ else
 	"$RK_TOP/scripts/deps.sh"
 	out=$("$RK_TOP/scripts/build.sh" "$v")
 fi
-kdir=$(rk_kernel_dir "$v")
-dtbdir="$RK_TOP/out/dtb"
+kdir=$(rk_kernel_build "$v")
+rk_kernel "$v"
+dtbdir="$RK_TOP/out/dtb/$K_ARCH"
 dtb="$dtbdir/rk-virt.dtb"
 initrd="$out/initrd.gz"
 timeout=${RK_GUEST_TIMEOUT:-900}
@@ -37,7 +38,7 @@ variant:badregion)
 		"$dtbdir/badregion.dtbo"
 	dtb="$dtbdir/badregion.dtb" ;;
 run)
-	script=${3:?usage: guest.sh run VERSION SCRIPT [DIR]}
+	script=${3:?usage: guest.sh run KERNEL SCRIPT [DIR]}
 	files=${4:-}
 	[ -f "$script" ] || rk_die "no such script: $script"
 	[ -z "$files" ] || [ -d "$files" ] || rk_die "no such directory: $files"
@@ -56,11 +57,13 @@ check|demo|shell) ;;
 *) rk_die "unknown mode '$mode'" ;;
 esac
 
-qemu=(qemu-system-arm -M virt -cpu cortex-a7 -smp 2 -m 512 -nic none
-	-kernel "$kdir/arch/arm/boot/zImage" -dtb "$dtb" -initrd "$initrd"
-	-nographic -no-reboot)
-# kunit.enable=1: the KUnit tests of the API run when their module loads.
-cmdline="console=ttyAMA0 panic=-1 kunit.enable=1 rk.mode=$mode"
+rk_qemu "$K_ARCH"
+qemu=("$RK_QEMU_BIN" -M virt "${RK_QEMU_OPTS[@]}" -kernel "$kdir/boot-image"
+	-dtb "$dtb" -initrd "$initrd")
+cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode"
+# The KUnit tests of the API run when their module loads: kunit.enable=1
+# (6.2 on) and kunit.autorun=1 (6.8 on; allnoconfig turns both off).
+[ "$K_KIND" = debian ] || cmdline+=" kunit.enable=1 kunit.autorun=1"
 
 case "$mode" in
 shell)

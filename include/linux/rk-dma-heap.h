@@ -18,9 +18,25 @@ struct device;
 struct dma_buf;
 struct page;
 struct rk_dma_heap;
+struct seq_file;
 
 /* Name of the CMA heap that vendor drivers look up. */
 #define RK_DMA_HEAP_CMA_NAME "rk-dma-heap-cma"
+
+/**
+ * struct rk_dma_heap_region_info - occupancy of the memory behind a heap
+ * @size:	bytes in the heap's region
+ * @used:	bytes in the heap's own live allocations
+ * @outside:	bytes of the region taken by others (e.g. another heap that
+ *		allocates from the same CMA area), neither used nor free
+ * @largest_free: the largest free block in bytes
+ */
+struct rk_dma_heap_region_info {
+	size_t size;
+	size_t used;
+	size_t outside;
+	size_t largest_free;
+};
 
 /**
  * struct rk_dma_heap_ops - what a heap implementation provides
@@ -29,6 +45,11 @@ struct rk_dma_heap;
  *			in a dma-buf; ERR_PTR on failure
  * @contig_free:		free pages from @contig_alloc
  * @get_pool_size:	bytes the heap keeps in pools (0 if it keeps none)
+ * @region_info:	fill in the occupancy of the heap's region (optional:
+ *			a heap without one has no region to show)
+ * @show_bitmap:	print one bit per page of the region, set while the
+ *			page is not free, as 32-bit hex words, eight a line
+ *			(optional)
  *
  * @name is the owner shown in /proc/rk_dma_heap/rk-dma-heap-info; NULL
  * means the allocating thread.
@@ -45,6 +66,9 @@ struct rk_dma_heap_ops {
 			    struct page *pages, size_t len,
 			    const char *name);
 	long (*get_pool_size)(struct rk_dma_heap *heap);
+	void (*region_info)(struct rk_dma_heap *heap,
+			    struct rk_dma_heap_region_info *info);
+	void (*show_bitmap)(struct rk_dma_heap *heap, struct seq_file *m);
 };
 
 /**

@@ -32,9 +32,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "rk_dma_heap_compat.h"
-#if RK_KERNEL_AT_LEAST(5, 18, 0)
-#include <linux/iosys-map.h>
-#endif
 #include <linux/rk-dma-heap.h>
 
 #define NR_SLOTS	64
@@ -64,11 +61,7 @@ static void client_detach(struct client_slot *s)
 {
 	unsigned int i = --s->natt;
 
-#if RK_KERNEL_AT_LEAST(6, 2, 0)
-	dma_buf_unmap_attachment_unlocked(s->att[i], s->sgt[i], DMA_BIDIRECTIONAL);
-#else
-	dma_buf_unmap_attachment(s->att[i], s->sgt[i], DMA_BIDIRECTIONAL);
-#endif
+	rk_dma_buf_unmap_attachment(s->att[i], s->sgt[i], DMA_BIDIRECTIONAL);
 	dma_buf_detach(s->dmabuf, s->att[i]);
 }
 
@@ -82,11 +75,7 @@ static int client_attach(struct client *c, struct client_slot *s)
 	att = dma_buf_attach(s->dmabuf, c->dev);
 	if (IS_ERR(att))
 		return PTR_ERR(att);
-#if RK_KERNEL_AT_LEAST(6, 2, 0)
-	sgt = dma_buf_map_attachment_unlocked(att, DMA_BIDIRECTIONAL);
-#else
-	sgt = dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
-#endif
+	sgt = rk_dma_buf_map_attachment(att, DMA_BIDIRECTIONAL);
 	if (IS_ERR(sgt)) {
 		dma_buf_detach(s->dmabuf, att);
 		return PTR_ERR(sgt);
@@ -103,31 +92,19 @@ static int client_vmap(struct client *c, struct client_slot *s)
 	unsigned long sum = 0;
 	const u8 *p;
 	size_t i;
-	int ret = 0;
-#if RK_KERNEL_AT_LEAST(5, 18, 0)
-	struct iosys_map map;
-#endif
+	int ret;
 
 	if (!s->dmabuf)
 		return -EINVAL;
-#if RK_KERNEL_AT_LEAST(6, 2, 0)
-	ret = dma_buf_vmap_unlocked(s->dmabuf, &map);
-#else
-	ret = dma_buf_vmap(s->dmabuf, &map);
-#endif
-	if (ret)
-		return ret;
-	p = map.vaddr;
+	p = rk_dma_buf_vmap(s->dmabuf);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
 	ret = dma_buf_begin_cpu_access(s->dmabuf, DMA_FROM_DEVICE);
 	for (i = 0; !ret && i < s->len; i++)
 		sum += p[i];
 	if (!ret)
 		dma_buf_end_cpu_access(s->dmabuf, DMA_FROM_DEVICE);
-#if RK_KERNEL_AT_LEAST(6, 2, 0)
-	dma_buf_vunmap_unlocked(s->dmabuf, &map);
-#else
-	dma_buf_vunmap(s->dmabuf, &map);
-#endif
+	rk_dma_buf_vunmap(s->dmabuf, (void *)p);
 	snprintf(c->result, sizeof(c->result), "sum %lu", sum);
 	return ret;
 }
@@ -152,8 +129,8 @@ static int client_take(struct client *c, struct client_slot *s,
 		return PTR_ERR(d);
 	s->dmabuf = d;
 	s->len = d->size;
-	snprintf(c->result, sizeof(c->result), "ino %lu",
-		 file_inode(d->file)->i_ino);
+	snprintf(c->result, sizeof(c->result), "ino %llu",
+		 (u64)file_inode(d->file)->i_ino);
 	return 0;
 }
 
@@ -291,18 +268,7 @@ static void client_remove_common(struct platform_device *pdev)
 	rk_dma_heap_put(c->heap);
 }
 
-#if RK_KERNEL_AT_LEAST(6, 11, 0)
-static void client_remove(struct platform_device *pdev)
-{
-	client_remove_common(pdev);
-}
-#else
-static int client_remove(struct platform_device *pdev)
-{
-	client_remove_common(pdev);
-	return 0;
-}
-#endif
+RK_PLATFORM_REMOVE(client_remove, client_remove_common)
 
 static const struct of_device_id client_of_match[] = {
 	{ .compatible = "rockchip,rk-dma-heap-test-client" },
