@@ -2,11 +2,13 @@
 #
 # rk_dma_heap: the out-of-tree module build, and the QEMU test rig.
 #
-#   make [KDIR=...] [ARCH=... CROSS_COMPILE=...]   build rk_dma_heap.ko
-#   make check                          build kernels, boot 6.1 and 6.12, test
-#   make demo  [KERNEL=6.1|6.12]        boot, allocate a few buffers, show them
+#   make [KDIR=...] [ARCH=... CROSS_COMPILE=...]   build rk-dma-heap.ko
+#   make check                          build the kernels, boot each, test
+#   make demo  [KERNEL=6.12]            boot, allocate a few buffers, show them
 #   make shell [KERNEL=...]             the same guest with a shell
 #   make run SCRIPT=file [FILES=dir] [KERNEL=...]   run a script in the guest
+#   KERNEL is one of scripts/common.sh's RK_KERNELS: 5.10, 6.1, 6.12, 7.2
+#   (ARM32 debug), arm64-6.12, arm64-7.2 (KASAN), debian-5.10 ... (Debian's)
 #
 # The module itself is described by Kbuild (and Kconfig in a kernel tree).
 
@@ -29,7 +31,7 @@ demo shell:
 	scripts/guest.sh $@ $(KERNEL)
 
 run:
-	@test -n "$(SCRIPT)" || { echo "usage: make run SCRIPT=file [FILES=dir] [KERNEL=6.1|6.12]" >&2; exit 2; }
+	@test -n "$(SCRIPT)" || { echo "usage: make run SCRIPT=file [FILES=dir] [KERNEL=6.12]" >&2; exit 2; }
 	scripts/guest.sh run $(KERNEL) "$(SCRIPT)" "$(FILES)"
 
 .PHONY: all modules clean check demo shell run

@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
@@ -612,6 +613,37 @@ static const struct rk_dma_heap_ops rk_cma_heap_ops = {
 
 /* ------------------------------------------------------- platform driver */
 
+/*
+ * The kernel makes a reusable region a CMA area only if its base and size
+ * are multiples of the pageblock size, which depends on its configuration,
+ * and refuses others with a line that names neither. Check what the device
+ * tree asks for, to say what to fix.
+ */
+static bool rk_cma_region_aligned(struct device *dev, struct device_node *np)
+{
+	phys_addr_t align = RK_CMA_MIN_ALIGNMENT;
+	struct resource res;
+	u64 base = 0, size;
+	const __be32 *prop;
+	int len;
+
+	if (!of_address_to_resource(np, 0, &res)) {
+		base = res.start;
+		size = resource_size(&res);
+	} else {
+		/* placed by the kernel: "size", #size-cells wide */
+		prop = of_get_property(np, "size", &len);
+		if (!prop || len != of_n_size_cells(np) * sizeof(*prop))
+			return true;
+		size = of_read_number(prop, len / sizeof(*prop));
+	}
+	if (!((base | size) & (align - 1)))
+		return true;
+	dev_err(dev, "no heap registered: the kernel refused memory-region %pOF (%llu KiB) as a CMA area: its base and size must be multiples of this kernel's pageblock size, %llu KiB\n",
+		np, size >> 10, (u64)align >> 10);
+	return false;
+}
+
 static int rk_cma_check_region(struct device *dev, struct reserved_mem **out)
 {
 	struct device_node *np;
@@ -624,17 +656,18 @@ static int rk_cma_check_region(struct device *dev, struct reserved_mem **out)
 		dev_err(dev, "no heap registered: the node has no memory-region\n");
 		return -ENODEV;
 	}
-	rmem = of_reserved_mem_lookup(np);
 	pool = of_device_is_compatible(np, "shared-dma-pool");
 	reusable = of_property_read_bool(np, "reusable");
-
-	if (!rmem || !rmem->size) {
-		dev_err(dev, "no heap registered: memory-region %pOF was not reserved at boot\n",
+	if (!pool || !reusable) {
+		dev_err(dev, "no heap registered: memory-region %pOF must be a reusable \"shared-dma-pool\"\n",
 			np);
 		goto err;
 	}
-	if (!pool || !reusable) {
-		dev_err(dev, "no heap registered: memory-region %pOF must be a reusable \"shared-dma-pool\"\n",
+	if (!rk_cma_region_aligned(dev, np))
+		goto err;
+	rmem = of_reserved_mem_lookup(np);
+	if (!rmem || !rmem->size) {
+		dev_err(dev, "no heap registered: memory-region %pOF was not reserved at boot\n",
 			np);
 		goto err;
 	}

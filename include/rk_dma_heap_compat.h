@@ -45,6 +45,19 @@
 #define RK_HAVE_CMA_ALLOC 0
 #endif
 
+/*
+ * The alignment the kernel demands of a CMA region's base and size (the
+ * pageblock size, or the largest buddy block before 6.0); named from 5.18.
+ */
+#include <linux/cma.h>
+#include <linux/mmzone.h>
+#ifdef CMA_MIN_ALIGNMENT_BYTES
+#define RK_CMA_MIN_ALIGNMENT ((phys_addr_t)CMA_MIN_ALIGNMENT_BYTES)
+#else
+#define RK_CMA_MIN_ALIGNMENT \
+	((phys_addr_t)PAGE_SIZE << max_t(unsigned int, MAX_ORDER - 1, pageblock_order))
+#endif
+
 /* class_create() lost its owner argument in 6.4 */
 #if RK_KERNEL_AT_LEAST(6, 4, 0)
 #define rk_class_create(name) class_create(name)
@@ -189,11 +202,11 @@ static inline void rk_dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 /* KUnit of 5.10 has no NULL assertions yet (for the KUnit tests) */
 #if defined(KUNIT_EXPECT_TRUE) && !defined(KUNIT_EXPECT_NULL)
 #define KUNIT_EXPECT_NULL(test, ptr) \
-	KUNIT_EXPECT_PTR_EQ(test, (const void *)(ptr), NULL)
+	KUNIT_EXPECT_PTR_EQ(test, (void *)(ptr), NULL)
 #define KUNIT_EXPECT_NOT_NULL(test, ptr) \
-	KUNIT_EXPECT_PTR_NE(test, (const void *)(ptr), NULL)
+	KUNIT_EXPECT_PTR_NE(test, (void *)(ptr), NULL)
 #define KUNIT_ASSERT_NOT_NULL(test, ptr) \
-	KUNIT_ASSERT_PTR_NE(test, (const void *)(ptr), NULL)
+	KUNIT_ASSERT_PTR_NE(test, (void *)(ptr), NULL)
 #endif
 
 #endif /* _RK_DMA_HEAP_COMPAT_H */

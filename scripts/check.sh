@@ -33,7 +33,7 @@ for v in $RK_KERNELS; do
 		echo "guest.sh check $v failed" >> "$log"
 	fi
 	args+=("$v=$log")
-	for variant in nonode badregion; do
+	for variant in nonode badregion unaligned; do
 		log=$("$RK_TOP/scripts/guest.sh" "variant:$variant" "$v") ||
 			log="$RK_TOP/out/$v/console-variant-$variant.log"
 		args+=("$v-$variant=$log")

@@ -23,7 +23,8 @@ rk_kernel "$v"
 dtbdir="$RK_TOP/out/dtb/$K_ARCH"
 dtb="$dtbdir/rk-virt.dtb"
 initrd="$out/initrd.gz"
-timeout=${RK_GUEST_TIMEOUT:-900}
+# a cap for a hung guest; a KASAN guest under load needs many minutes
+timeout=${RK_GUEST_TIMEOUT:-1800}
 
 case "$mode" in
 variant:nonode)
@@ -31,12 +32,14 @@ variant:nonode)
 	# dtc writes it back compact.
 	dtc -q -I dtb -O dtb -o "$dtbdir/nonode.dtb" "$dtbdir/virt.dtb"
 	dtb="$dtbdir/nonode.dtb" ;;
-variant:badregion)
-	dtc -q -@ -I dts -O dtb -o "$dtbdir/badregion.dtbo" \
-		"$RK_TOP/dts/qemu-virt-overlay-badregion.dts"
-	fdtoverlay -i "$dtbdir/virt.dtb" -o "$dtbdir/badregion.dtb" \
-		"$dtbdir/badregion.dtbo"
-	dtb="$dtbdir/badregion.dtb" ;;
+variant:*)
+	# QEMU's tree with dts/qemu-virt-overlay-NAME.dts instead of ours
+	name=${mode#variant:}
+	dtc -q -@ -I dts -O dtb -o "$dtbdir/$name.dtbo" \
+		"$RK_TOP/dts/qemu-virt-overlay-$name.dts"
+	fdtoverlay -i "$dtbdir/virt.dtb" -o "$dtbdir/$name.dtb" \
+		"$dtbdir/$name.dtbo"
+	dtb="$dtbdir/$name.dtb" ;;
 run)
 	script=${3:?usage: guest.sh run KERNEL SCRIPT [DIR]}
 	files=${4:-}

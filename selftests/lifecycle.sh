@@ -12,7 +12,7 @@ gone() {
 }
 
 back() {
-	insmod /lib/modules/rk/rk_dma_heap.ko || return 1
+	insmod /lib/modules/rk/rk-dma-heap.ko || return 1
 	[ -c "$NODE" ] || { echo "$NODE missing after the second insmod"; return 1; }
 	expect_eq "mode of $NODE" "crw-------" "$(ls -l "$NODE" | cut -c1-10)"
 }
@@ -25,16 +25,31 @@ busy() {
 	[ -c "$NODE" ] || { echo "node gone after the refused rmmod"; return 1; }
 }
 
+# Whether kunit.sh ran the KUnit case find_without_put, which leaves one
+# reference from rk_dma_heap_find() unreleased, as videobuf2-cma-sg does.
+# Kernels without KUnit (Debian's) do not run it.
+kunit_leaked_ref() {
+	dmesg | grep -qE '(not )?ok [0-9]+ (- )?find_without_put$'
+}
+
 leaked_ref() {
-	# kunit.sh's find_without_put left one reference, as videobuf2-cma-sg does
-	expect_eq "dmesg lines about the leaked reference" 1 \
+	want=0
+	kunit_leaked_ref && want=1
+	expect_eq "dmesg lines about a leaked reference" $want \
+		"$(dmesg_count 'rk_dma_heap: rk-dma-heap-cma: [0-9]* reference(s) from rk_dma_heap_find() were never released with rk_dma_heap_put()')" || return 1
+	[ $want = 0 ] || expect_eq "dmesg lines about 1 leaked reference" 1 \
 		"$(dmesg_count 'rk_dma_heap: rk-dma-heap-cma: 1 reference(s) from rk_dma_heap_find() were never released with rk_dma_heap_put()')"
 }
 
 tap_plan 7
 tap_check "rmmod is refused while a buffer is alive" busy
 tap_check "rmmod removes the node, the class and the /proc and /sys nodes" gone
-tap_check "a reference never put does not stop the unload; dmesg says so" leaked_ref
+if kunit_leaked_ref; then
+	tap_check "a reference never put does not stop the unload; dmesg says so" leaked_ref
+else
+	# no KUnit run (no KUnit in this kernel): no reference was leaked
+	tap_check "unload with every reference put: no dmesg line about a leak" leaked_ref
+fi
 tap_check "second insmod registers the heap again" back
 tap_check "second rmmod" gone
 tap_check "third insmod" back

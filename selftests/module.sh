@@ -4,8 +4,13 @@
 . /tests/tap.sh
 HEAP=rk-dma-heap-cma
 NODE=/dev/rk_dma_heap/$HEAP
-# 66 MiB, as qemu-virt-overlay.dts reserves
-REGION_PAGES=$((0x4200000 / 4096))
+# The region's device-tree node: its "size" is what the kernel reserved
+# (64 MiB in qemu-virt-overlay.dts), big-endian, one or two cells.
+DT_REGION=/proc/device-tree/reserved-memory/rk-dma-heap-cma
+region_hex=$(od -A n -t x1 -v "$DT_REGION/size" 2>/dev/null | tr -d ' \n')
+REGION_BYTES=$((0x${region_hex:-0}))
+REGION_KIB=$((REGION_BYTES / 1024))
+REGION_MIB=$((REGION_BYTES >> 20))
 
 node_ok() {
 	[ -c "$NODE" ] || { echo "$NODE is not a character device"; ls -l /dev/rk_dma_heap; return 1; }
@@ -19,17 +24,58 @@ node_ok() {
 		"$(awk '$2 == "rk_dma_heap" { print $1 }' /proc/devices)"
 }
 
+# The CMA debugfs directory of the region, named after the node (5.10 cuts
+# "cma-" + name to 15 characters); none where CONFIG_CMA_DEBUGFS is off, as
+# on Debian's kernels.
+cma_debugfs() {
+	for d in /sys/kernel/debug/cma/$HEAP /sys/kernel/debug/cma/cma-rk-dma-heap; do
+		[ -r "$d/count" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+# The kernel version as a number, e.g. 7.2 -> 702
+kernel_version() {
+	uname -r | awk -F. '{ print $1 * 100 + $2 }'
+}
+
 cma_pool_ok() {
-	count=$(cat /sys/kernel/debug/cma/$HEAP/count) || return 1
-	expect_eq "pages in the CMA area $HEAP" "$REGION_PAGES" "$count" || return 1
-	dmesg | grep -q "created CMA memory pool at 0x[0-9a-f]*, size 66 MiB" ||
-		{ echo "no 'created CMA memory pool ... size 66 MiB' line"; return 1; }
-	# reusable: the kernel counts it (and linux,cma's 16 MiB) as CMA
-	# memory it may lend to movable allocations
-	expect_eq "CmaTotal in /proc/meminfo" "$(( (66 + 16) * 1024 )) kB" \
+	[ "$REGION_BYTES" -gt 0 ] 2>/dev/null ||
+		{ echo "no size in $DT_REGION"; ls "$DT_REGION"; return 1; }
+	base=$(dmesg | sed -n "s/.*Reserved memory: created CMA memory pool at \(0x[0-9a-f]*\), size $REGION_MIB MiB\$/\1/p")
+	[ -n "$base" ] ||
+		{ echo "no 'created CMA memory pool at 0x..., size $REGION_MIB MiB' line"; return 1; }
+	if dir=$(cma_debugfs); then
+		expect_eq "pages in the CMA area $dir" "$((REGION_BYTES / 4096))" \
+			"$(cat "$dir/count")" || return 1
+		expect_eq "base of the CMA area $dir" "$((base / 4096))" \
+			"$(cat "$dir/base_pfn")" || return 1
+	elif [ -d /sys/kernel/debug/cma ]; then
+		# the tests fall back to the module's nodes only without CMA debugfs
+		echo "CMA debugfs has no directory for the region:"
+		ls /sys/kernel/debug/cma
+		return 1
+	fi
+	# the module's view of the region, on every kernel
+	expect_eq "first line of /proc/rk_dma_heap/alloc_bitmap" \
+		"Total: $REGION_KIB KiB" "$(head -n 1 /proc/rk_dma_heap/alloc_bitmap)" || return 1
+	# reusable: the kernel counts every CMA area, ours included, as memory
+	# it may lend to movable allocations: the device tree's pools ("created
+	# CMA memory pool ... size N MiB") and a default area from the kernel's
+	# configuration ("cma: Reserved N MiB at ...")
+	cma_mib=$(dmesg | sed -n -e 's/.*created CMA memory pool at 0x[0-9a-f]*, size \([0-9][0-9]*\) MiB$/\1/p' \
+		-e 's/.*cma: Reserved \([0-9][0-9]*\) MiB at .*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	expect_eq "CmaTotal in /proc/meminfo (the ${cma_mib} MiB of CMA areas in dmesg)" \
+		"$((cma_mib * 1024)) kB" \
 		"$(awk '/^CmaTotal:/ { print $2, $3 }' /proc/meminfo)" || return 1
+	[ "$cma_mib" -gt "$REGION_MIB" ] ||
+		{ echo "no default CMA area beside the region (${cma_mib} MiB in all)"; return 1; }
+	# one registration line, with the kernel's base, and the backend: the
+	# module uses cma_alloc() where the kernel exports it (7.2 on)
+	backend="dma_alloc_pages()"
+	[ "$(kernel_version)" -ge 702 ] && backend="cma_alloc()"
 	expect_eq "heap registration lines" 1 \
-		"$(dmesg_count "rk-dma-heap: heap $HEAP: $((REGION_PAGES * 4)) KiB at 0x")"
+		"$(dmesg_count "rk-dma-heap-cma rk-dma-heap: heap $HEAP: $REGION_KIB KiB at $base, allocated with $backend\$")"
 }
 
 client_ok() {
@@ -41,9 +87,9 @@ client_ok() {
 }
 
 tap_plan 5
-tap_check "rk_dma_heap.ko loads" insmod /lib/modules/rk/rk_dma_heap.ko
+tap_check "rk_dma_heap.ko loads" insmod /lib/modules/rk/rk-dma-heap.ko
 tap_check "module is listed as live" sh -c 'grep -q "^rk_dma_heap .* Live" /proc/modules'
 tap_check "$NODE: char device, mode 0600, right major/minor" node_ok
-tap_check "region is a 66 MiB CMA pool lent to the system, and the heap reports it" cma_pool_ok
+tap_check "region is a ${REGION_MIB} MiB CMA pool lent to the system, and the heap reports it" cma_pool_ok
 tap_check "test client binds ffa50000.rkvenc, ffa00000.rkisp, ff660000.npu" client_ok
 tap_done

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the rk_dma_heap selftests: allocation through
- * /dev/rk_dma_heap/rk-dma-heap-cma, the region's CMA counters from
- * debugfs, and what /proc/rk_dma_heap/rk-dma-heap-info says of a buffer.
+ * /dev/rk_dma_heap/rk-dma-heap-cma, the region and its use (from the
+ * kernel's CMA debugfs where it has one, else from the module's own dmesg
+ * line and nodes), the memory backend the module chose, and what the
+ * /proc/rk_dma_heap nodes say of buffers and of the region.
  */
 #ifndef RK_TEST_H
 #define RK_TEST_H
@@ -20,7 +22,8 @@
 
 #define RK_HEAP_NODE	"/dev/rk_dma_heap/rk-dma-heap-cma"
 #define RK_INFO_NODE	"/proc/rk_dma_heap/rk-dma-heap-info"
-#define RK_CMA_DEBUGFS	"/sys/kernel/debug/cma/rk-dma-heap-cma/"
+#define RK_BITMAP_NODE	"/proc/rk_dma_heap/alloc_bitmap"
+#define RK_USAGE_NODE	"/proc/rk_dma_heap/rk-dma-heap-usage"
 #define RK_PAGE		4096UL
 
 /* Allocate with the given request code; returns the dma-buf fd or -errno. */
@@ -55,18 +58,178 @@ static inline unsigned long rk_read_ulong(const char *path)
 	return v;
 }
 
-/* The reserved region as the kernel's CMA debugfs shows it. */
-static inline void rk_region(uint64_t *base, uint64_t *size)
+/*
+ * The region's directory in the CMA debugfs, or NULL where the kernel has
+ * none (Debian's prebuilt kernels: CONFIG_CMA_DEBUGFS off). It is named
+ * after the device-tree node, but 5.10 cuts "cma-" + name to 15 characters.
+ */
+static inline const char *rk_cma_debugfs(void)
 {
-	*base = (uint64_t)rk_read_ulong(RK_CMA_DEBUGFS "base_pfn") * RK_PAGE;
-	*size = (uint64_t)rk_read_ulong(RK_CMA_DEBUGFS "count") * RK_PAGE;
+	static const char *const dirs[] = {
+		"/sys/kernel/debug/cma/rk-dma-heap-cma",
+		"/sys/kernel/debug/cma/cma-rk-dma-heap",
+	};
+	char path[96];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/count", dirs[i]);
+		if (!access(path, R_OK))
+			return dirs[i];
+	}
+	return NULL;
 }
 
-/* Pages of the region CMA counts as allocated. */
+static inline unsigned long rk_cma_debugfs_ulong(const char *dir,
+						 const char *file)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return rk_read_ulong(path);
+}
+
+enum rk_backend {
+	RK_BACKEND_UNKNOWN,
+	RK_BACKEND_CMA_ALLOC,		/* page-granular */
+	RK_BACKEND_DMA_ALLOC_PAGES,	/* aligned to the order, up to 1 MiB */
+};
+
+struct rk_registration {
+	uint64_t base, size;
+	enum rk_backend backend;
+};
+
+/*
+ * The module's registration line, the last one in the kernel log:
+ * "rk-dma-heap-cma rk-dma-heap: heap rk-dma-heap-cma: 65536 KiB at
+ * 0x5c000000, allocated with cma_alloc()" (or dma_alloc_pages()).
+ * Returns 0 when found, -1 otherwise.
+ */
+static inline int rk_registration(struct rk_registration *reg)
+{
+	static const char key[] = "rk-dma-heap: heap rk-dma-heap-cma: ";
+	unsigned long long kib, base;
+	char line[512], how[32], *p;
+	int found = -1;
+	FILE *f = popen("dmesg", "r");
+
+	memset(reg, 0, sizeof(*reg));
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, key);
+		if (!p || sscanf(p + sizeof(key) - 1,
+				 "%llu KiB at 0x%llx, allocated with %31s",
+				 &kib, &base, how) != 3)
+			continue;
+		reg->size = kib << 10;
+		reg->base = base;
+		if (!strcmp(how, "cma_alloc()"))
+			reg->backend = RK_BACKEND_CMA_ALLOC;
+		else if (!strcmp(how, "dma_alloc_pages()"))
+			reg->backend = RK_BACKEND_DMA_ALLOC_PAGES;
+		else
+			reg->backend = RK_BACKEND_UNKNOWN;
+		found = 0;
+	}
+	pclose(f);
+	return found;
+}
+
+/* The memory backend the module registered the heap with. */
+static inline enum rk_backend rk_backend(void)
+{
+	struct rk_registration reg;
+
+	return rk_registration(&reg) ? RK_BACKEND_UNKNOWN : reg.backend;
+}
+
+/*
+ * The reserved region: from the kernel's CMA debugfs, else from the
+ * module's registration line. *size is 0 when neither is there.
+ */
+static inline void rk_region(uint64_t *base, uint64_t *size)
+{
+	const char *dir = rk_cma_debugfs();
+	struct rk_registration reg;
+
+	*base = 0;
+	*size = 0;
+	if (dir) {
+		*base = (uint64_t)rk_cma_debugfs_ulong(dir, "base_pfn") * RK_PAGE;
+		*size = (uint64_t)rk_cma_debugfs_ulong(dir, "count") * RK_PAGE;
+	} else if (!rk_registration(&reg)) {
+		*base = reg.base;
+		*size = reg.size;
+	}
+}
+
+/* The " Used: N KiB" line of the bitmap node (ours and others'), or -1. */
+static inline long long rk_bitmap_used_kib(void)
+{
+	char line[128];
+	long long used = -1, v;
+	FILE *f = fopen(RK_BITMAP_NODE, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " Used: %lld KiB", &v) == 1) {
+			used = v;
+			break;
+		}
+	fclose(f);
+	return used;
+}
+
+/*
+ * Pages of the region that are taken, by the heap or by anyone else: what
+ * CMA counts as allocated, else what the module's bitmap node counts.
+ * ~0UL when neither can be read.
+ */
 static inline unsigned long rk_cma_used_pages(void)
 {
-	/* "used" is in pages */
-	return rk_read_ulong(RK_CMA_DEBUGFS "used");
+	const char *dir = rk_cma_debugfs();
+	long long kib;
+
+	if (dir)
+		return rk_cma_debugfs_ulong(dir, "used");	/* in pages */
+	kib = rk_bitmap_used_kib();
+	return kib < 0 ? ~0UL : (unsigned long)(kib * 1024 / RK_PAGE);
+}
+
+/* The region line of the usage node, in KiB. */
+struct rk_usage {
+	unsigned long long region, used, free, largest, outside;
+	int outside_shown;	/* the ", held outside the heap" part is there */
+};
+
+/* Parse the usage node's region line. Returns 0, or -1 if there is none. */
+static inline int rk_usage(struct rk_usage *u)
+{
+	char line[256], *p;
+	int found = -1;
+	FILE *f = fopen(RK_USAGE_NODE, "r");
+
+	if (!f)
+		return -1;
+	memset(u, 0, sizeof(*u));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "region %llu KiB, used %llu KiB, free %llu KiB, largest free block %llu KiB",
+			   &u->region, &u->used, &u->free, &u->largest) != 4)
+			continue;
+		p = strstr(line, ", held outside the heap ");
+		if (p) {
+			u->outside_shown = 1;
+			sscanf(p, ", held outside the heap %llu KiB",
+			       &u->outside);
+		}
+		found = 0;
+		break;
+	}
+	fclose(f);
+	return found;
 }
 
 struct rk_info {

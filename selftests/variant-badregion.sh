@@ -2,7 +2,7 @@
 # The heap node's memory-region is a no-map region, not a reusable CMA pool.
 . /tests/tap.sh
 tap_plan 5
-tap_check "rk_dma_heap.ko loads with a bad region" insmod /lib/modules/rk/rk_dma_heap.ko
+tap_check "rk_dma_heap.ko loads with a bad region" insmod /lib/modules/rk/rk-dma-heap.ko
 tap_check "no heap node is created" sh -c '[ ! -e /dev/rk_dma_heap/rk-dma-heap-cma ]'
 tap_check "one dmesg line says why" expect_eq "lines" 1 \
 	"$(dmesg_count 'no heap registered: memory-region /reserved-memory/bad-region@5f000000 must be a reusable "shared-dma-pool"')"

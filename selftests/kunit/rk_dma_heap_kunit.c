@@ -16,6 +16,12 @@
 
 #include "rk_dma_heap_compat.h"
 
+/* the errno of an ERR_PTR(), 0 for a valid pointer: compares as an int */
+static int err_of(const void *p)
+{
+	return IS_ERR(p) ? (int)PTR_ERR(p) : 0;
+}
+
 static struct rk_dma_heap *heap_get(struct kunit *test)
 {
 	struct rk_dma_heap *heap = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
@@ -69,19 +75,19 @@ static void buffer_alloc_errors(struct kunit *test)
 {
 	struct rk_dma_heap *heap = heap_get(test);
 
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(NULL, PAGE_SIZE, 0, 0, NULL),
-			    ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, 0, 0, 0, NULL),
-			    ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, 0, 1, NULL),
-			    ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_APPEND, 0, NULL),
-			    ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, SIZE_MAX, 0, 0, NULL),
-			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(NULL, PAGE_SIZE, 0, 0, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, 0, 0, 0, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, 0, 1, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_APPEND, 0, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, SIZE_MAX, 0, 0, NULL)),
+			-EINVAL);
 	/* more than the region: EINVAL, not a NULL that mpp would misread */
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_buffer_alloc(heap, SZ_512M, 0, 0, NULL),
-			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, SZ_512M, 0, 0, NULL)),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, rk_dma_heap_bufferfd_alloc(NULL, PAGE_SIZE, 0, 0, NULL),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, rk_dma_heap_bufferfd_alloc(heap, 0, 0, 0, NULL),
@@ -104,9 +110,9 @@ static void buffer_alloc_enomem(struct kunit *test)
 		n++;
 	}
 	KUNIT_ASSERT_LT(test, n, (int)ARRAY_SIZE(bufs));
-	KUNIT_EXPECT_PTR_EQ(test, bufs[n], ERR_PTR(-ENOMEM));
+	KUNIT_EXPECT_EQ(test, err_of(bufs[n]), -ENOMEM);
 	more = rk_dma_heap_alloc_contig_pages(heap, SZ_1M, "kunit-fill");
-	KUNIT_EXPECT_PTR_EQ(test, more, ERR_PTR(-ENOMEM));
+	KUNIT_EXPECT_EQ(test, err_of(more), -ENOMEM);
 	for (i = 0; i < n; i++)
 		rk_dma_heap_buffer_free(bufs[i]);
 	/* a kthread's last fput is deferred: wait for the memory to return */
@@ -135,26 +141,26 @@ static void contig_pages(struct kunit *test)
 	p[PAGE_SIZE + 7] = 0x3c;
 	v = rk_vmap_contig_pfn(page_to_pfn(pages), 3, PAGE_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, v);
-	KUNIT_EXPECT_EQ(test, v[PAGE_SIZE + 7], 0x3c);
+	KUNIT_EXPECT_EQ(test, v[PAGE_SIZE + 7], (u8)0x3c);
 	vunmap(v);
 	KUNIT_EXPECT_NULL(test, rk_vmap_contig_pfn(page_to_pfn(pages), 0,
 						   PAGE_KERNEL));
 
 	/* a wrong length is refused and the pages stay allocated */
 	rk_dma_heap_free_contig_pages(heap, pages, PAGE_SIZE, "kunit-contig");
-	KUNIT_EXPECT_EQ(test, p[PAGE_SIZE + 7], 0x3c);
+	KUNIT_EXPECT_EQ(test, p[PAGE_SIZE + 7], (u8)0x3c);
 	rk_dma_heap_free_contig_pages(heap, pages, len, "kunit-contig");
 	/* a second free of the same pages is refused, not a double free */
 	rk_dma_heap_free_contig_pages(heap, pages, len, "kunit-contig");
 	rk_dma_heap_free_contig_pages(heap, NULL, len, NULL);
 	rk_dma_heap_free_contig_pages(NULL, pages, len, NULL);
 
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_alloc_contig_pages(NULL, len, NULL),
-			    ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_alloc_contig_pages(heap, 0, NULL),
-			    ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_alloc_contig_pages(heap, SZ_512M, NULL),
-			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_alloc_contig_pages(NULL, len, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_alloc_contig_pages(heap, 0, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_alloc_contig_pages(heap, SZ_512M, NULL)),
+			-EINVAL);
 	rk_dma_heap_put(heap);
 }
 
@@ -194,13 +200,13 @@ static void add_errors(struct kunit *test)
 		.name = RK_DMA_HEAP_CMA_NAME, .ops = &ops,
 	};
 
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(NULL), ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(&info), ERR_PTR(-EEXIST));
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_add(NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_add(&info)), -EEXIST);
 	info.name = NULL;
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(&info), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_add(&info)), -EINVAL);
 	info.name = "kunit-heap";
 	info.ops = &no_alloc;
-	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_add(&info), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_add(&info)), -EINVAL);
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_find("kunit-heap"));
 }
 
