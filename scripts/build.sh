@@ -23,7 +23,7 @@ rk_copy_module_sources "$mod"
 mkdir -p "$mod/selftests"
 cp -r "$RK_TOP/selftests/client" "$RK_TOP/selftests/kunit" "$mod/selftests/"
 rk_log "building rk-dma-heap.ko for Linux $k"
-if ! make -C "$kdir/kbuild" M="$mod" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" \
+if ! make -C "$kdir/kdir" M="$mod" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" \
 	RK_DMA_HEAP_TEST_CLIENT=m W=1 -j"$RK_JOBS" modules \
 	> "$out/module-build.log" 2>&1; then
 	cat "$out/module-build.log" >&2
@@ -31,7 +31,10 @@ if ! make -C "$kdir/kbuild" M="$mod" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" \
 fi
 grep -E 'warning:|error:' "$out/module-build.log" > "$out/module-warnings.log" || true
 
-"$RK_TOP/scripts/build-tests.sh" "$K_ARCH" >&2
+# make check makes the test programs and device trees once for all
+if [ -z "${RK_SHARED_READY:-}" ]; then
+	"$RK_TOP/scripts/build-tests.sh" "$K_ARCH" >&2
+	"$RK_TOP/scripts/dtb.sh" "$K_ARCH" "$RK_TOP/out/dtb/$K_ARCH" >/dev/null
+fi
 "$RK_TOP/scripts/initramfs.sh" "$k" "$kdir" "$mod" "$out/initrd.gz" >&2
-"$RK_TOP/scripts/dtb.sh" "$K_ARCH" "$RK_TOP/out/dtb/$K_ARCH" >/dev/null
 echo "$out"

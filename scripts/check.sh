@@ -8,40 +8,72 @@ set -uo pipefail
 
 start=$(date +%s)
 "$RK_TOP/scripts/deps.sh" || rk_die "installing packages failed"
-# Kernels (cached), module, tests and initramfs: once per kernel, before
-# any boot.
-for v in $RK_KERNELS; do
-	# a failed build shows up below as that kernel's failed boots
-	"$RK_TOP/scripts/build.sh" "$v" > /dev/null || rk_log "building for Linux $v failed"
-	rk_log "Linux $v ready after $(( $(date +%s) - start )) s"
-done
 export RK_GUEST_PREBUILT=1
-
-host="$RK_TOP/out/host"
+out="$RK_TOP/out"
+host="$out/host"
 mkdir -p "$host"
-args=()
 
-rk_log "host checks: device tree binding, TAP parser"
+# What every kernel of an architecture shares: the test programs and the
+# device tree, made once here (build.sh makes them for demo and run).
+for arch in arm arm64; do
+	"$RK_TOP/scripts/build-tests.sh" "$arch" ||
+		rk_log "building the test programs for $arch failed"
+	"$RK_TOP/scripts/dtb.sh" "$arch" "$out/dtb/$arch" > /dev/null ||
+		rk_log "building the device tree for $arch failed"
+done
+export RK_SHARED_READY=1
+
+# test_kernel KERNEL: the boots of one kernel; writes the summary's
+# arguments for them to out/KERNEL/summary.args
+test_kernel() {
+	local v=$1 log mode
+	: > "$out/$v/summary.args"
+	for mode in check variant:nonode variant:badregion variant:unaligned; do
+		if ! log=$("$RK_TOP/scripts/guest.sh" "$mode" "$v"); then
+			log="$out/$v/console-${mode/:/-}.log"
+			echo "guest.sh $mode $v failed" >> "$log"
+		fi
+		case "$mode" in
+		check) echo "$v=$log" ;;
+		*) echo "$v-${mode#variant:}=$log" ;;
+		esac >> "$out/$v/summary.args"
+	done
+	rk_log "Linux $v tested after $(( $(date +%s) - start )) s"
+}
+
+# Kernels are built (or downloaded) one after the other, and each is
+# tested while the next one builds: a first run on two cores spends most
+# of its time compiling, and a guest often waits. Debian's kernels come
+# first (no compiling), the slow KASAN guests early, a quick one last.
+order="debian-5.10 debian-6.1 debian-6.12 debian-7.2 debian-arm64-6.12
+	debian-arm64-7.2 7.2 arm64-7.2 6.12 arm64-6.12 6.1 5.10"
+[ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $RK_KERNELS | tr ' ' '\n' | sort)" ] ||
+	rk_die "scripts/check.sh: the build order does not list every kernel"
+tester=
+for v in $order; do
+	mkdir -p "$out/$v"
+	# a failed build shows up in the summary as that kernel's failed boots
+	"$RK_TOP/scripts/build.sh" "$v" > /dev/null || rk_log "building for Linux $v failed"
+	rk_log "Linux $v built after $(( $(date +%s) - start )) s"
+	[ -z "$tester" ] || wait "$tester"
+	test_kernel "$v" &
+	tester=$!
+done
+wait "$tester"
+
+args=()
+rk_log "host checks: device tree binding, TAP parser, style"
 "$RK_TOP/scripts/dt-check.sh" > "$host/dt-check.tap" 2>&1
 args+=(--host "dt-check=$host/dt-check.tap")
 "$RK_TOP/scripts/test-tap-summary.sh" > "$host/tap-parser.tap" 2>&1
 args+=(--host "tap-parser=$host/tap-parser.tap")
-
-for v in $RK_KERNELS; do
-	if ! log=$("$RK_TOP/scripts/guest.sh" check "$v"); then
-		log="$RK_TOP/out/$v/console-check.log"
-		echo "guest.sh check $v failed" >> "$log"
-	fi
-	args+=("$v=$log")
-	for variant in nonode badregion unaligned; do
-		log=$("$RK_TOP/scripts/guest.sh" "variant:$variant" "$v") ||
-			log="$RK_TOP/out/$v/console-variant-$variant.log"
-		args+=("$v-$variant=$log")
-	done
-done
-
 "$RK_TOP/scripts/style-check.sh" > "$host/style.tap" 2>&1
 args+=(--host "style=$host/style.tap")
+for v in $RK_KERNELS; do
+	while IFS= read -r a; do
+		args+=("$a")
+	done < "$out/$v/summary.args"
+done
 
 rk_log "finished in $(( $(date +%s) - start )) s"
 exec python3 "$RK_TOP/scripts/tap-summary.py" "${args[@]}"

@@ -114,7 +114,7 @@ rk_kernel_source() {
 
 # rk_kernel_build KERNEL: build (debug) or download (Debian) the kernel and
 # print its cached directory: boot-image (what QEMU's -kernel takes),
-# modroot/lib/modules/VERSION (its modules), kbuild (the tree to build
+# modroot/lib/modules/VERSION (its modules), kdir (the tree to build
 # modules against).
 rk_kernel_build() {
 	rk_kernel "$1"

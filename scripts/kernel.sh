@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Build (or reuse) one debug test kernel: the boot image, modules and a
-# prepared tree to build rk_dma_heap.ko against, from Debian's
-# linux-source package of its series.
+# Build (or reuse) one debug test kernel: the boot image (boot-image), its
+# modules (modroot) and a prepared tree to build rk_dma_heap.ko against
+# (kdir), from Debian's linux-source package of its series.
 # Usage: scripts/kernel.sh KERNEL   (prints the build directory)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -11,6 +11,7 @@ rk_kernel "$k"
 [ "$K_KIND" = debug ] || rk_die "$k is a prebuilt kernel (scripts/debian-kernel.sh)"
 out=$(rk_kernel_dir "$k")
 if [ -e "$out/.done" ]; then
+	ln -sfn . "$out/kdir"
 	echo "$out"
 	exit 0
 fi
@@ -58,7 +59,8 @@ if ! kmake -j"$RK_JOBS" "$image" modules > "$out/build.log" 2>&1; then
 	rk_die "Linux $k build failed (log: $out/build.log)"
 fi
 ln -sf "arch/$K_ARCH/boot/$image" "$out/boot-image"
-ln -sfn . "$out/kbuild"
+# the tree to build modules against, named as in a Debian kernel's dir
+ln -sfn . "$out/kdir"
 rm -rf "$out/modroot"
 kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >&2
 touch "$out/.done"
