@@ -9,10 +9,14 @@ set -euo pipefail
 
 k=${1:?usage: build.sh KERNEL}
 rk_kernel "$k"
+# nothing of an earlier build may be booted if this one fails
+rm -f "$RK_TOP/out/$k/initrd.gz" "$RK_TOP/out/$k/kernel-dir"
 kdir=$(rk_kernel_build "$k")
 rk_kernel "$k"
 out="$RK_TOP/out/$k"
 mkdir -p "$out"
+# for the boots of make check, which must not ask apt again each time
+echo "$kdir" > "$out/kernel-dir"
 
 # Module and test modules, built in a copy so that the kernels' objects
 # never meet in the source tree.

@@ -41,25 +41,40 @@ test_kernel() {
 	rk_log "Linux $v tested after $(( $(date +%s) - start )) s"
 }
 
-# Kernels are built (or downloaded) one after the other, and each is
-# tested while the next one builds: a first run on two cores spends most
-# of its time compiling, and a guest often waits. Debian's kernels come
-# first (no compiling), the slow KASAN guests early, a quick one last.
-order="debian-5.10 debian-6.1 debian-6.12 debian-7.2 debian-arm64-6.12
-	debian-arm64-7.2 7.2 arm64-7.2 6.12 arm64-6.12 6.1 5.10"
+# Kernels are built one after the other, and each is tested while the
+# next one builds: a first run on two cores spends most of its time
+# compiling, and a guest often waits. Debian's kernels are downloaded and
+# prepared in the background meanwhile (mostly network and unpacking);
+# they alternate with the debug kernels, the slow KASAN guests come early
+# and a quick one last.
+(
+	for v in $RK_KERNELS; do
+		rk_kernel "$v"
+		[ "$K_KIND" = debian ] || continue
+		"$RK_TOP/scripts/debian-kernel.sh" "$v" > /dev/null 2>&1 || true
+	done
+) &
+order="debian-6.1 7.2 debian-7.2 arm64-7.2 debian-arm64-7.2 6.12 debian-6.12
+	arm64-6.12 debian-arm64-6.12 6.1 debian-5.10 5.10"
 [ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $RK_KERNELS | tr ' ' '\n' | sort)" ] ||
 	rk_die "scripts/check.sh: the build order does not list every kernel"
 tester=
 for v in $order; do
 	mkdir -p "$out/$v"
-	# a failed build shows up in the summary as that kernel's failed boots
-	"$RK_TOP/scripts/build.sh" "$v" > /dev/null || rk_log "building for Linux $v failed"
+	if ! "$RK_TOP/scripts/build.sh" "$v" > /dev/null 2> "$out/$v/build.log"; then
+		# in the summary as the kernel's failed boot, with the reason
+		rk_log "building for Linux $v failed"
+		{ tail -n 30 "$out/$v/build.log"; echo "building for Linux $v failed"; } \
+			> "$out/$v/console-check.log"
+		echo "$v=$out/$v/console-check.log" > "$out/$v/summary.args"
+		continue
+	fi
 	rk_log "Linux $v built after $(( $(date +%s) - start )) s"
 	[ -z "$tester" ] || wait "$tester"
 	test_kernel "$v" &
 	tester=$!
 done
-wait "$tester"
+wait
 
 args=()
 rk_log "host checks: device tree binding, TAP parser, style"

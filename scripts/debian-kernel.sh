@@ -89,6 +89,11 @@ done
 key=$( { echo "$pkgs"; echo "recipe $recipe"; echo "modules $modules"; } |
 	sha256sum | cut -c1-12)
 out="$RK_CACHE/build/$k-$key"
+# One preparation of a kernel at a time (make check prepares Debian's
+# kernels in the background while a guest may ask for the same one).
+mkdir -p "$RK_CACHE/build"
+exec 9> "$RK_CACHE/build/.lock-$k"
+flock 9
 if [ -e "$out/.done" ]; then
 	echo "$out"
 	exit 0

@@ -18,8 +18,7 @@ else
 	"$RK_TOP/scripts/deps.sh"
 	out=$("$RK_TOP/scripts/build.sh" "$v")
 fi
-kdir=$(rk_kernel_build "$v")
-rk_kernel "$v"
+kdir=$(cat "$out/kernel-dir")
 dtbdir="$RK_TOP/out/dtb/$K_ARCH"
 dtb="$dtbdir/rk-virt.dtb"
 initrd="$out/initrd.gz"
