@@ -12,7 +12,6 @@ rk_kernel "$k"
 # nothing of an earlier build may be booted if this one fails
 rm -f "$RK_TOP/out/$k/initrd.gz" "$RK_TOP/out/$k/kernel-dir"
 kdir=$(rk_kernel_build "$k")
-rk_kernel "$k"
 out="$RK_TOP/out/$k"
 mkdir -p "$out"
 # for the boots of make check, which must not ask apt again each time

@@ -94,7 +94,7 @@ rk_kernel_dir() {
 # rk_kernel_source KERNEL: unpack the kernel's linux-source package into
 # the cache (once) and print the tree's path.
 rk_kernel_source() {
-	local deb src tmp
+	local deb src
 	rk_kernel "$1"
 	deb=$(rk_deb_fetch "$K_SUITE" "linux-source-$K_SERIES") || return 1
 	src="$RK_CACHE/src/$(basename "$deb" .deb)"

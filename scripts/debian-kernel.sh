@@ -28,9 +28,10 @@ k=${1:?usage: debian-kernel.sh KERNEL}
 rk_kernel "$k"
 [ "$K_KIND" = debian ] || rk_die "$k is a debug kernel (scripts/kernel.sh)"
 suite=$K_SUITE
+arch=$K_DEB
 case "$K_ARCH" in
-arm) arch=armhf flavour=armmp qemu=qemu-arm-static ;;
-arm64) arch=arm64 flavour=arm64 qemu=qemu-aarch64-static ;;
+arm) flavour=armmp qemu=qemu-arm-static ;;
+arm64) flavour=arm64 qemu=qemu-aarch64-static ;;
 esac
 
 # candidates SUITE PKG[:ARCH]...: one line per package of SUITE that exists

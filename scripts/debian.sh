@@ -89,16 +89,6 @@ rk_deb_version() {
 	echo "$ver"
 }
 
-# rk_deb_depends_on SUITE PKG[:ARCH] PATTERN: the first package PKG depends
-# on whose name matches PATTERN (how a metapackage names today's kernel)
-rk_deb_depends_on() {
-	local dep
-	dep=$(rk_deb_field "$1" "$2" Depends | tr ',' '\n' |
-		sed 's/^ *//; s/ .*//' | grep -E -m1 "$3" || true)
-	[ -n "$dep" ] || rk_die "Debian $1: $2 depends on no '$3'"
-	echo "$dep"
-}
-
 # rk_deb_fetch SUITE PKG[:ARCH]: download PKG's candidate into
 # $RK_CACHE/debs (once) and print the .deb's path. A package the index
 # names but the mirror no longer has is retried with a fresh index.

@@ -21,7 +21,6 @@ if [ -e "$out/.done" ]; then
 	exit 0
 fi
 src=$(rk_kernel_source "$k")
-rk_kernel "$k"
 
 rk_log "building Linux $k ($(basename "$src")) in $out, about 10 minutes"
 rm -rf "$out"
