@@ -369,24 +369,27 @@ def boot_lines(lines, markers):
 
 
 def boot_notes(label, path, lines, matches):
-    """One NOTE line per distinct boot-time report (its first primary
-    line), the console's and dmesg's copies of a report counted once."""
-    notes = []
-    seen = set()
+    """One NOTE line per distinct headline of the boot-time reports (their
+    first primary line), with the line of the first and how often it is
+    there (the console's and dmesg's copies each count)."""
+    first = {}          # headline: line of its first report
+    times = {}          # headline: how often the console or dmesg has it
     for i in matches:
         if is_splat(lines[i]) != "primary":
             continue
         headline = strip_stamp(lines[i])
-        if headline in seen:
-            continue
-        seen.add(headline)
+        first.setdefault(headline, i)
+        times[headline] = times.get(headline, 0) + 1
+    notes = []
+    for headline, i in first.items():
         if len(notes) == BOOT_NOTES:
             notes.append(f"NOTE [{label}] ... and more boot-time reports "
                          f"in {path}")
             break
+        seen = f", seen {times[headline]} times" if times[headline] > 1 else ""
         notes.append(f"NOTE [{label}] kernel report at boot, before the "
                      f"module was loaded (not counted): {headline} "
-                     f"({path} line {i + 1})")
+                     f"({path} line {i + 1}{seen})")
     return notes
 
 
