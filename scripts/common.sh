@@ -135,7 +135,8 @@ rk_bsp_source() {
 # kernel built from TREE, keyed like rk_kernel_dir's: the tree's commit
 # (its .commit file, written where the tree was checked out) or else a
 # hash of its top Makefile and defconfig (cheap, catches another version),
-# the fragment and the recipe.
+# for bsp-intree also a hash of the module's sources, the fragment and the
+# recipe.
 rk_bsp_kernel_dir() {
 	local key id tree=$2
 	rk_kernel "$1"
@@ -144,6 +145,13 @@ rk_bsp_kernel_dir() {
 	else
 		id="tree $(cat "$tree/Makefile" "$tree/arch/arm/configs/rv1106_defconfig" |
 			sha256sum | cut -c1-16)"
+	fi
+	# A tree with the heap built in holds a copy of our sources, which
+	# neither identity above sees change.
+	if [ "$K_KIND" = bsp-intree ]; then
+		id="$id module $(cd "$RK_TOP" && cat Kbuild ./*.c ./*.h \
+			$(find include -type f | LC_ALL=C sort) \
+			$(ls Kconfig 2>/dev/null) | sha256sum | cut -c1-16)"
 	fi
 	key=$( { echo "$id"; echo "recipe $RK_BSP_KERNEL_RECIPE";
 		rk_kernel_fragment "$1"; } | sha256sum | cut -c1-12)
