@@ -7,10 +7,12 @@
  */
 #define pr_fmt(fmt) "rk_dma_heap: " fmt
 
+#include <linux/cred.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -57,6 +59,7 @@ void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
 	a->dmabuf = dmabuf;
 	a->ino = dmabuf ? file_inode(dmabuf->file)->i_ino : 0;
 	a->pid = task_tgid_nr(current);
+	a->uid = current_euid();
 	a->named = name && name[0];
 	if (!a->named)
 		name = get_task_comm(comm, current);
@@ -188,11 +191,15 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_find);
 /**
  * rk_dma_heap_put() - drop a reference taken by rk_dma_heap_find()
  * @heap:	the heap; NULL is ignored
+ *
+ * The registry's own reference keeps a registered heap: a put without a
+ * matching find is ignored with a dmesg line.
  */
 void rk_dma_heap_put(struct rk_dma_heap *heap)
 {
-	if (heap && refcount_dec_and_test(&heap->users))
-		rk_dma_heap_free(heap);
+	if (heap && !refcount_dec_not_one(&heap->users))
+		pr_warn("%s: %s() without a matching rk_dma_heap_find(), ignored\n",
+			heap->name, __func__);
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_put);
 
@@ -236,9 +243,11 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_get_drvdata);
  * rk_dma_heap_set_dev() - prepare a device to map buffers of any heap
  * @heap_dev:	the device, usually the calling driver's own
  *
- * Sets a 64-bit DMA mask (coherent and streaming) and the largest segment
- * size, as the Rockchip BSP does for the devices that use the heaps, so that
- * a whole contiguous buffer maps as few segments as possible.
+ * Sets a 64-bit DMA mask (coherent and streaming), as the Rockchip BSP does
+ * for the devices that use the heaps, and, where the device has no limit
+ * of its own yet, the largest segment size, so that a whole contiguous
+ * buffer maps as few segments as possible. A segment limit the driver set
+ * is kept.
  *
  * Return: 0, -EINVAL for a NULL device, -ENOMEM if the device had no DMA
  * parameters and they could not be allocated, or the error of
@@ -263,7 +272,8 @@ int rk_dma_heap_set_dev(struct device *heap_dev)
 		if (!heap_dev->dma_parms)
 			return -ENOMEM;
 	}
-	dma_set_max_seg_size(heap_dev, UINT_MAX);
+	if (!heap_dev->dma_parms->max_segment_size)
+		dma_set_max_seg_size(heap_dev, UINT_MAX);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_set_dev);
@@ -305,28 +315,25 @@ static int rk_dma_heap_check_request(struct rk_dma_heap *heap, u64 len,
 	return 0;
 }
 
-static long rk_dma_heap_ioctl_alloc(struct rk_dma_heap *heap,
-				    struct rk_dma_heap_allocation_data *data)
+static struct dma_buf *
+rk_dma_heap_ioctl_alloc(struct rk_dma_heap *heap,
+			const struct rk_dma_heap_allocation_data *data)
 {
-	int fd, ret;
+	int ret;
 
 	if (data->fd) {
 		pr_warn_ratelimited("%s: allocation rejected: fd must be 0 on input, got %u\n",
 				    heap->name, data->fd);
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
 	/* before len and heap_flags are narrowed to the API's types */
 	ret = rk_dma_heap_check_request(heap, data->len, data->fd_flags,
 					data->heap_flags);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 
-	fd = rk_dma_heap_bufferfd_alloc(heap, data->len, data->fd_flags,
+	return rk_dma_heap_buffer_alloc(heap, data->len, data->fd_flags,
 					data->heap_flags, NULL);
-	if (fd < 0)
-		return fd;
-	data->fd = fd;
-	return 0;
 }
 
 static long rk_dma_heap_ioctl(struct file *file, unsigned int cmd,
@@ -335,7 +342,8 @@ static long rk_dma_heap_ioctl(struct file *file, unsigned int cmd,
 	struct rk_dma_heap *heap = file->private_data;
 	struct rk_dma_heap_allocation_data data;
 	unsigned int in_size, out_size, ksize = sizeof(data);
-	long ret;
+	struct dma_buf *dmabuf;
+	int fd, ret;
 
 	/*
 	 * Like the Rockchip BSP, accept the request under the Rockchip magic
@@ -361,15 +369,32 @@ static long rk_dma_heap_ioctl(struct file *file, unsigned int cmd,
 	if (copy_from_user(&data, (void __user *)arg, in_size))
 		return -EFAULT;
 
-	ret = rk_dma_heap_ioctl_alloc(heap, &data);
-	if (ret)
-		return ret;
+	dmabuf = rk_dma_heap_ioctl_alloc(heap, &data);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
 
-	if (copy_to_user((void __user *)arg, &data, out_size)) {
-		/* The caller cannot learn the fd: nothing to do but leak it. */
-		return -EFAULT;
+	/*
+	 * The fd is reserved, told to the caller, and only then installed: a
+	 * caller that cannot receive it is left with neither fd nor buffer.
+	 */
+	fd = get_unused_fd_flags(data.fd_flags);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put;
 	}
+	data.fd = fd;
+	if (copy_to_user((void __user *)arg, &data, out_size)) {
+		ret = -EFAULT;
+		goto err_fd;
+	}
+	fd_install(fd, dmabuf->file);
 	return 0;
+
+err_fd:
+	put_unused_fd(fd);
+err_put:
+	dma_buf_put(dmabuf);
+	return ret;
 }
 
 static const struct file_operations rk_dma_heap_fops = {
@@ -388,17 +413,21 @@ static char *rk_dma_heap_devnode(RK_DEVNODE_CONST struct device *dev,
 }
 
 /**
- * rk_dma_heap_add() - register a heap and create /dev/rk_dma_heap/<name>
+ * rk_dma_heap_register() - register a heap whose memory a given device maps
  * @exp_info:	name, operations and private data of the heap
+ * @heap_dev:	the device that allocates and maps the heap's memory
+ *		(rk_dma_heap_get_dev()); NULL for the heap's own class device
  *
- * Return: the heap, or ERR_PTR(-EINVAL) for a missing name or allocate
- * operation, ERR_PTR(-EEXIST) if the name is taken, ERR_PTR(-ENOSPC) when
- * all device numbers are used, ERR_PTR(-ENOMEM), or the error of the
- * device creation.
+ * Everything about the heap is in place before anyone can reach it: it is
+ * listed for rk_dma_heap_find() and its device node appears last.
+ *
+ * Return: the heap, or an ERR_PTR() as for rk_dma_heap_add().
  */
-struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info)
+struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *exp_info,
+					 struct device *heap_dev)
 {
 	struct rk_dma_heap *heap;
+	struct device *dev;
 	int minor, ret;
 
 	if (!exp_info || !exp_info->name || !exp_info->name[0] ||
@@ -420,6 +449,7 @@ struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_in
 	heap->ops = exp_info->ops;
 	heap->priv = exp_info->priv;
 	heap->support_cma = exp_info->support_cma;
+	heap->heap_dev = heap_dev;
 	refcount_set(&heap->users, 1);
 	mutex_init(&heap->lock);
 	INIT_LIST_HEAD(&heap->allocs);
@@ -450,16 +480,18 @@ struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_in
 		goto err_minor;
 	}
 
-	heap->dev = device_create(rk_dma_heap_class, NULL, heap->devt, heap,
-				  "%s", heap->name);
-	if (IS_ERR(heap->dev)) {
-		ret = PTR_ERR(heap->dev);
+	/* the device node appears here: the heap must be complete */
+	dev = device_create(rk_dma_heap_class, NULL, heap->devt, heap, "%s",
+			    heap->name);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
 		pr_err("cannot create the device of heap %s: %d\n",
 		       heap->name, ret);
 		goto err_cdev;
 	}
-	heap->heap_dev = heap->dev;
-
+	heap->dev = dev;
+	if (!heap->heap_dev)
+		heap->heap_dev = dev;
 	list_add_tail(&heap->list, &rk_dma_heap_list);
 	mutex_unlock(&rk_dma_heap_list_lock);
 	return heap;
@@ -472,6 +504,22 @@ err_unlock:
 	mutex_unlock(&rk_dma_heap_list_lock);
 	rk_dma_heap_free(heap);
 	return ERR_PTR(ret);
+}
+
+/**
+ * rk_dma_heap_add() - register a heap and create /dev/rk_dma_heap/<name>
+ * @exp_info:	name, operations and private data of the heap
+ *
+ * The heap's memory is allocated and mapped by its own class device.
+ *
+ * Return: the heap, or ERR_PTR(-EINVAL) for a missing name or allocate
+ * operation, ERR_PTR(-EEXIST) if the name is taken, ERR_PTR(-ENOSPC) when
+ * all device numbers are used, ERR_PTR(-ENOMEM), or the error of the
+ * device creation.
+ */
+struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info)
+{
+	return rk_dma_heap_register(exp_info, NULL);
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_add);
 

@@ -80,7 +80,8 @@ struct rk_cma_heap {
 
 /**
  * struct rk_cma_buffer - one allocation
- * @h:		the heap
+ * @h:		the heap's region
+ * @heap:	the registered heap it came from
  * @pages:	first page
  * @dma:	DMA address for our own device
  * @len:	size in bytes, a multiple of PAGE_SIZE
@@ -91,6 +92,7 @@ struct rk_cma_heap {
  */
 struct rk_cma_buffer {
 	struct rk_cma_heap *h;
+	struct rk_dma_heap *heap;
 	struct page *pages;
 	dma_addr_t dma;
 	size_t len;
@@ -223,14 +225,15 @@ static const struct rk_cma_mem *rk_cma_mem_backend(void)
 	return &rk_cma_mem_dma;
 }
 
-static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_cma_heap *h,
+static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 						 size_t len)
 {
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	struct rk_cma_buffer *buf;
 
 	if (len > h->size) {
 		pr_warn_ratelimited("%s: allocation rejected: %zu bytes is more than the whole region (%zu bytes)\n",
-				    h->heap->name, len, h->size);
+				    heap->name, len, h->size);
 		return ERR_PTR(-EINVAL);
 	}
 
@@ -238,6 +241,7 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_cma_heap *h,
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->h = h;
+	buf->heap = heap;
 	buf->len = len;
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
@@ -302,7 +306,7 @@ static int rk_cma_attach(struct dma_buf *dmabuf,
 	mutex_lock(&buf->lock);
 	list_add(&a->node, &buf->attachments);
 	mutex_unlock(&buf->lock);
-	rk_dma_heap_track_attach(buf->h->heap, &buf->rec, &a->track,
+	rk_dma_heap_track_attach(buf->heap, &buf->rec, &a->track,
 				 attach->dev);
 	return 0;
 }
@@ -313,7 +317,7 @@ static void rk_cma_detach(struct dma_buf *dmabuf,
 	struct rk_cma_buffer *buf = dmabuf->priv;
 	struct rk_cma_attachment *a = attach->priv;
 
-	rk_dma_heap_track_detach(buf->h->heap, &a->track);
+	rk_dma_heap_track_detach(buf->heap, &a->track);
 	mutex_lock(&buf->lock);
 	list_del(&a->node);
 	mutex_unlock(&buf->lock);
@@ -445,7 +449,7 @@ static int rk_cma_check_range(struct rk_cma_buffer *buf, unsigned int offset,
 	if (offset <= buf->len && len <= buf->len - offset)
 		return 0;
 	pr_warn_ratelimited("%s: partial sync of bytes %u+%u refused: the buffer has %zu bytes\n",
-			    buf->h->heap->name, offset, len, buf->len);
+			    buf->heap->name, offset, len, buf->len);
 	return -EINVAL;
 }
 
@@ -482,6 +486,16 @@ static int rk_cma_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	struct rk_cma_buffer *buf = dmabuf->priv;
 	unsigned long npages = buf->len >> PAGE_SHIFT;
 
+	/*
+	 * A private mapping would take copies on write that no device sees,
+	 * and remap_pfn_range() would show the buffer's physical address as
+	 * its offset in /proc/PID/maps: shared mappings only.
+	 */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		pr_warn_ratelimited("%s: mmap refused: buffers can only be mapped MAP_SHARED\n",
+				    buf->heap->name);
+		return -EINVAL;
+	}
 	/* Checked here too: a mapping past the end would expose other pages. */
 	if (vma->vm_pgoff >= npages || vma_pages(vma) > npages - vma->vm_pgoff)
 		return -EINVAL;
@@ -512,7 +526,7 @@ static void rk_cma_vmap_put(void *priv)
 		buf->vmap_cnt--;
 	else
 		pr_warn_ratelimited("%s: vunmap of a buffer that is not vmapped\n",
-				    buf->h->heap->name);
+				    buf->heap->name);
 	mutex_unlock(&buf->lock);
 }
 
@@ -524,8 +538,8 @@ static void rk_cma_release(struct dma_buf *dmabuf)
 
 	if (buf->vmap_cnt)
 		pr_warn("%s: buffer released with %u kernel mapping(s) left\n",
-			buf->h->heap->name, buf->vmap_cnt);
-	rk_dma_heap_untrack(buf->h->heap, &buf->rec);
+			buf->heap->name, buf->vmap_cnt);
+	rk_dma_heap_untrack(buf->heap, &buf->rec);
 	rk_cma_buffer_free(buf);
 }
 
@@ -554,12 +568,11 @@ static struct dma_buf *rk_cma_allocate(struct rk_dma_heap *heap,
 				       unsigned long heap_flags,
 				       const char *name)
 {
-	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct rk_cma_buffer *buf;
 	struct dma_buf *dmabuf;
 
-	buf = rk_cma_buffer_alloc(h, len);
+	buf = rk_cma_buffer_alloc(heap, len);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
 
@@ -586,7 +599,7 @@ static struct page *rk_cma_alloc_contig_pages(struct rk_dma_heap *heap,
 	struct rk_cma_buffer *buf;
 	int ret;
 
-	buf = rk_cma_buffer_alloc(h, len);
+	buf = rk_cma_buffer_alloc(heap, len);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
 	ret = xa_insert(&h->contig, page_to_pfn(buf->pages), buf, GFP_KERNEL);
@@ -817,13 +830,12 @@ static int rk_cma_probe(struct platform_device *pdev)
 	}
 
 	info.priv = h;
-	h->heap = rk_dma_heap_add(&info);
+	h->heap = rk_dma_heap_register(&info, dev);
 	if (IS_ERR(h->heap)) {
 		ret = PTR_ERR(h->heap);
 		dev_err(dev, "no heap registered: %d\n", ret);
 		goto err_release;
 	}
-	h->heap->heap_dev = dev;
 	platform_set_drvdata(pdev, h);
 	dev_info(dev, "heap %s: %zu KiB at %pa, allocated with %s\n",
 		 h->heap->name, h->size >> 10, &h->base, h->mem->name);

@@ -13,6 +13,7 @@
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include "rk_dma_heap_compat.h"
 #include <linux/rk-dma-heap.h>
 
@@ -63,6 +64,7 @@ struct rk_dma_heap {
  * @dmabuf:	the dma-buf, or NULL for contiguous pages
  * @ino:	inode number of the dma-buf's file (as fstat() shows it)
  * @pid:	process that allocated it (thread group id)
+ * @uid:	effective user of that process
  * @named:	@owner was given by the caller; otherwise it is the thread's
  *		name and a dma-buf name set later takes precedence
  * @owner:	owner name
@@ -75,6 +77,7 @@ struct rk_dma_heap_alloc {
 	struct dma_buf *dmabuf;
 	u64 ino;
 	pid_t pid;
+	kuid_t uid;
 	bool named;
 	char owner[RK_DMA_HEAP_OWNER_LEN];
 	struct list_head attachments;
@@ -93,6 +96,8 @@ struct rk_dma_heap_attach {
 /* registry (rk_dma_heap.c) */
 extern struct mutex rk_dma_heap_list_lock;
 extern struct list_head rk_dma_heap_list;
+struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *exp_info,
+					 struct device *heap_dev);
 void rk_dma_heap_remove(struct rk_dma_heap *heap);
 
 /* tracking (rk_dma_heap.c) */

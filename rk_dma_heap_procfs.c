@@ -6,11 +6,14 @@
  *   /proc/rk_dma_heap/rk-dma-heap-info	every live allocation (0400)
  *   /proc/rk_dma_heap/dma_heap_info	the same, under the BSP code's name
  *   /proc/rk_dma_heap/alloc_bitmap	region size, use and bitmap (0400)
- *   /proc/rk_dma_heap/rk-dma-heap-usage use per owner, free space (0444)
+ *   /proc/rk_dma_heap/rk-dma-heap-usage use per owner, free space (0444;
+ *					other users' rows summed up)
  *   /sys/kernel/rk_dma_heap/rk_total_pools_kb
  */
 #define pr_fmt(fmt) "rk_dma_heap: " fmt
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/dma-buf.h>
 #include <linux/kobject.h>
 #include <linux/proc_fs.h>
@@ -158,10 +161,43 @@ static int rk_owner_cmp_bytes(const void *a, const void *b)
 	return strcmp(x->owner, y->owner);
 }
 
+/*
+ * Anyone may read the usage node: the totals are for everyone, the rows of
+ * other users' processes (names, pids, dma-buf names) only for readers
+ * with CAP_SYS_ADMIN; others see them summed up in one row.
+ */
+static bool rk_usage_row_visible(struct seq_file *m,
+				 struct rk_dma_heap_alloc *a)
+{
+	return uid_eq(a->uid, m->file->f_cred->euid) ||
+	       file_ns_capable(m->file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+static void rk_usage_show_rows(struct seq_file *m, struct rk_owner_sum *sums,
+			       unsigned long n, struct rk_owner_sum *others)
+{
+	unsigned long i;
+
+	seq_printf(m, "%-20s %7s %8s %10s\n", "owner", "pid", "buffers", "KiB");
+	for (i = 0; i < n; i++) {
+		seq_printf(m, "%-20s ", sums[i].owner);
+		if (sums[i].pid)
+			seq_printf(m, "%7d", sums[i].pid);
+		else
+			seq_printf(m, "%7s", "-");
+		seq_printf(m, " %8lu %10zu\n", sums[i].buffers,
+			   sums[i].bytes >> 10);
+	}
+	if (others->buffers)
+		seq_printf(m, "%-20s %7s %8lu %10zu\n", "(other users)", "-",
+			   others->buffers, others->bytes >> 10);
+	seq_putc(m, '\n');
+}
+
 static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 {
+	struct rk_owner_sum others = { }, *sums;
 	struct rk_dma_heap_region_info info;
-	struct rk_owner_sum *sums;
 	struct rk_dma_heap_alloc *a;
 	unsigned long i = 0, j, n = 0;
 
@@ -186,6 +222,11 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 		return;
 	}
 	list_for_each_entry(a, &heap->allocs, node) {
+		if (!rk_usage_row_visible(m, a)) {
+			others.buffers++;
+			others.bytes += a->size;
+			continue;
+		}
 		rk_dma_heap_owner(a, sums[i].owner, sizeof(sums[i].owner));
 		/* a name a driver gave is not a process: no pid for it */
 		sums[i].pid = a->named ? 0 : a->pid;
@@ -206,18 +247,7 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 		}
 	}
 	sort(sums, n, sizeof(*sums), rk_owner_cmp_bytes, NULL);
-
-	seq_printf(m, "%-20s %7s %8s %10s\n", "owner", "pid", "buffers", "KiB");
-	for (i = 0; i < n; i++) {
-		seq_printf(m, "%-20s ", sums[i].owner);
-		if (sums[i].pid)
-			seq_printf(m, "%7d", sums[i].pid);
-		else
-			seq_printf(m, "%7s", "-");
-		seq_printf(m, " %8lu %10zu\n", sums[i].buffers,
-			   sums[i].bytes >> 10);
-	}
-	seq_putc(m, '\n');
+	rk_usage_show_rows(m, sums, n, &others);
 	kvfree(sums);
 }
 

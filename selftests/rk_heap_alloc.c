@@ -4,6 +4,7 @@
  * inside the reserved region, ENOMEM when the region is full and nothing
  * from elsewhere, both ioctl magics and argument sizes, and the errors.
  */
+#include <dirent.h>
 #include <sys/mman.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
@@ -305,6 +306,44 @@ TEST_F(heap, mixed_alloc_free_cycles_leave_region_free)
 	EXPECT_LE(0, fd) TH_LOG("whole region after 200 cycles: %s",
 				strerror(-fd));
 	close(fd);
+}
+
+/* The number of open fds of this process. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/*
+ * The argument readable but not writable: the result cannot reach the
+ * caller, so the call fails with EFAULT and leaves no fd and no buffer.
+ */
+TEST_F(heap, unwritable_result_leaves_no_fd_and_no_buffer)
+{
+	struct rk_dma_heap_allocation_data *d;
+	int before;
+
+	d = mmap(NULL, RK_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(d != MAP_FAILED);
+	d->len = 4 * RK_PAGE;
+	d->fd_flags = O_RDWR | O_CLOEXEC;
+	ASSERT_EQ(0, mprotect(d, RK_PAGE, PROT_READ));
+	before = count_fds();
+	EXPECT_EQ(-1, ioctl(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, d));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(before, count_fds());
+	EXPECT_EQ(0LL, rk_info_total());
+	munmap(d, RK_PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -272,6 +272,61 @@ TEST(unprivileged_reader_gets_eacces)
 		TH_LOG("1-3: a node with addresses opened; 5/7: usage node (EACCES/other); 6: device node");
 }
 
+/*
+ * The usage node for a user without CAP_SYS_ADMIN: the region's totals and
+ * the rows of its own processes; other users' buffers only as one sum.
+ */
+TEST(usage_node_hides_other_users_rows)
+{
+	int heap, mine, status;
+	char *text;
+	pid_t pid;
+
+	heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, heap);
+	mine = rk_alloc(heap, 3 * RK_PAGE);
+	ASSERT_LE(0, mine);
+	ASSERT_EQ(0, ioctl(mine, DMA_BUF_SET_NAME, "root-secret"));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		/* the heap fd was opened by root; the buffer is nobody's */
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		fd = rk_alloc(heap, 5 * RK_PAGE);
+		if (fd < 0 || ioctl(fd, DMA_BUF_SET_NAME, "nobody-buf"))
+			_exit(11);
+		text = read_file("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
+		if (!text)
+			_exit(12);
+		if (strstr(text, "root-secret"))
+			_exit(1);
+		if (!strstr(text, "\nnobody-buf "))
+			_exit(2);
+		if (!strstr(text, "\n(other users)              -        1         12\n"))
+			_exit(3);
+		if (!strstr(text, "\nregion "))
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("1: root's row shown; 2: own row missing; 3: no sum of the others; 4: no totals");
+
+	/* root sees every row */
+	text = read_file("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
+	ASSERT_TRUE(text != NULL);
+	EXPECT_TRUE(strstr(text, "\nroot-secret ") != NULL) TH_LOG("usage:\n%s", text);
+	EXPECT_TRUE(strstr(text, "(other users)") == NULL) TH_LOG("usage:\n%s", text);
+	free(text);
+	close(mine);
+	close(heap);
+	EXPECT_EQ(0LL, rk_info_total());
+}
+
 TEST(enomem_says_why_in_dmesg)
 {
 	int heap = open(RK_HEAP_NODE, O_RDWR), fds[80], n = 0, i;

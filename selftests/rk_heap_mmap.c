@@ -156,6 +156,26 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+/*
+ * Private mappings are refused: writes would go to copies no device sees,
+ * and /proc/PID/maps would show the physical address as the offset.
+ */
+TEST_F(buf, private_mapping_is_refused)
+{
+	void *p;
+
+	p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		 self->fd, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(EINVAL, errno);
+	if (p != MAP_FAILED)
+		munmap(p, self->len);
+	p = mmap(NULL, RK_PAGE, PROT_READ, MAP_PRIVATE, self->fd, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	if (p != MAP_FAILED)
+		munmap(p, RK_PAGE);
+}
+
 TEST_F(buf, share_with_another_process)
 {
 	struct dma_buf_sync sync;

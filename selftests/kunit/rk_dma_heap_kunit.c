@@ -54,6 +54,27 @@ static void find_put_and_getters(struct kunit *test)
 	rk_dma_heap_put(heap);
 }
 
+/*
+ * A put too many leaves the registered heap alone (kunit.sh unloads the
+ * test client first, so this one reaches the registry's reference).
+ */
+static void extra_put_keeps_the_heap(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	struct dma_buf *buf;
+
+	rk_dma_heap_put(heap);
+	rk_dma_heap_put(heap);
+	heap = heap_get(test);
+	KUNIT_EXPECT_STREQ(test, rk_dma_heap_get_name(heap),
+			   RK_DMA_HEAP_CMA_NAME);
+	buf = rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_RDWR, 0, "kunit");
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(buf));
+	rk_dma_heap_buffer_free(buf);
+	flush_delayed_fput();
+	rk_dma_heap_put(heap);
+}
+
 static void buffer_alloc_and_free(struct kunit *test)
 {
 	struct rk_dma_heap *heap = heap_get(test);
@@ -173,7 +194,18 @@ static void set_dev_and_cma(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, rk_dma_heap_set_dev(NULL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rk_dma_heap_set_dev(dev), 0);
+	/* as wide as the kernel's DMA addresses */
+	KUNIT_EXPECT_EQ(test, dma_get_mask(dev),
+			(u64)(dma_addr_t)DMA_BIT_MASK(64));
+	KUNIT_ASSERT_NOT_NULL(test, dev->dma_parms);
+	/* no segment limit yet: the largest */
+	dev->dma_parms->max_segment_size = 0;
+	KUNIT_EXPECT_EQ(test, rk_dma_heap_set_dev(dev), 0);
 	KUNIT_EXPECT_EQ(test, dma_get_max_seg_size(dev), UINT_MAX);
+	/* a limit the driver chose stays */
+	dma_set_max_seg_size(dev, SZ_1M);
+	KUNIT_EXPECT_EQ(test, rk_dma_heap_set_dev(dev), 0);
+	KUNIT_EXPECT_EQ(test, dma_get_max_seg_size(dev), (unsigned int)SZ_1M);
 	/* restore what the heap's device had */
 	dma_set_max_seg_size(dev, seg);
 	dma_set_mask_and_coherent(dev, mask);
@@ -261,6 +293,7 @@ static void find_without_put(struct kunit *test)
 
 static struct kunit_case rk_dma_heap_api_cases[] = {
 	KUNIT_CASE(find_put_and_getters),
+	KUNIT_CASE(extra_put_keeps_the_heap),
 	KUNIT_CASE(buffer_alloc_and_free),
 	KUNIT_CASE(buffer_alloc_errors),
 	KUNIT_CASE(buffer_alloc_enomem),
