@@ -10,6 +10,12 @@
 #ifndef _LINUX_RK_DMA_HEAP_H
 #define _LINUX_RK_DMA_HEAP_H
 
+/*
+ * The BSP's header includes <linux/dma-buf.h>, and its callers (rknpu)
+ * rely on that for the dma-buf API.
+ */
+#include <linux/dma-buf.h>
+#include <linux/kconfig.h>
 #include <linux/types.h>
 #include <asm/pgtable.h>
 
@@ -112,5 +118,21 @@ void *rk_dma_heap_get_drvdata(struct rk_dma_heap *heap);
 
 void *rk_vmap_contig_pfn(unsigned long pfn, unsigned int count, pgprot_t prot);
 struct cma *rk_dma_heap_get_cma(void);
+
+/*
+ * Built into a Rockchip BSP kernel (scripts/bsp-intree.sh), the heap
+ * reserves the memory of the boot argument rk_dma_heap_cma=SIZE[@BASE]
+ * when the BSP's arch code calls this at boot; otherwise there is nothing
+ * to reserve.
+ */
+#if IS_BUILTIN(CONFIG_DMABUF_HEAPS_ROCKCHIP_CMA_HEAP) || \
+	IS_BUILTIN(CONFIG_RK_DMA_HEAP)
+int rk_dma_heap_cma_setup(void);
+#else
+static inline int rk_dma_heap_cma_setup(void)
+{
+	return 0;
+}
+#endif
 
 #endif /* _LINUX_RK_DMA_HEAP_H */
