@@ -7,8 +7,10 @@
 #   make demo  [KERNEL=6.12]            boot, allocate a few buffers, show them
 #   make shell [KERNEL=...]             the same guest with a shell
 #   make run SCRIPT=file [FILES=dir] [KERNEL=...]   run a script in the guest
-#   KERNEL is one of scripts/common.sh's RK_KERNELS: 5.10, 6.1, 6.12, 7.2
-#   (ARM32 debug), arm64-6.12, arm64-7.2 (KASAN), debian-5.10 ... (Debian's)
+#   KERNEL is one of scripts/common.sh's RK_KERNELS or RK_BSP_KERNELS:
+#   5.10, 6.1, 6.12, 7.2 (ARM32 debug), arm64-6.12, arm64-7.2 (KASAN),
+#   debian-5.10 ... (Debian's), bsp-5.10 (Rockchip's RV1106 kernel, from
+#   BSP_SRC=/path or the cache)
 #
 # The module itself is described by Kbuild (and Kconfig in a kernel tree).
 

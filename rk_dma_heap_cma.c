@@ -357,45 +357,123 @@ static void rk_cma_unmap(struct dma_buf_attachment *attach,
 	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-/* Hand the buffer to the CPU (@for_cpu) or back to the devices. */
-static void rk_cma_sync(struct rk_cma_buffer *buf, enum dma_data_direction dir,
-			bool for_cpu)
+/*
+ * Sync bytes [@offset, @offset + @len) of @sgt, mapped for @dev: the parts
+ * of the segments that overlap them.
+ */
+static void rk_cma_sync_sgt(struct device *dev, struct sg_table *sgt,
+			    size_t offset, size_t len,
+			    enum dma_data_direction dir, bool for_cpu)
+{
+	struct scatterlist *sg;
+	size_t pos = 0, start, end;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		start = max(offset, pos);
+		end = min(offset + len, pos + sg_dma_len(sg));
+		if (start < end && for_cpu)
+			dma_sync_single_range_for_cpu(dev, sg_dma_address(sg),
+						      start - pos, end - start,
+						      dir);
+		else if (start < end)
+			dma_sync_single_range_for_device(dev, sg_dma_address(sg),
+							 start - pos,
+							 end - start, dir);
+		pos += sg_dma_len(sg);
+	}
+}
+
+/*
+ * Hand bytes [@offset, @offset + @len) of the buffer to the CPU (@for_cpu)
+ * or back to the devices.
+ */
+static void rk_cma_sync(struct rk_cma_buffer *buf, size_t offset, size_t len,
+			enum dma_data_direction dir, bool for_cpu)
 {
 	struct rk_cma_attachment *a;
 	bool synced = false;
 
+	if (!len)
+		return;
 	mutex_lock(&buf->lock);
 	list_for_each_entry(a, &buf->attachments, node) {
 		if (!a->mapped)
 			continue;
-		if (for_cpu)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
-		else
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+		rk_cma_sync_sgt(a->dev, &a->sgt, offset, len, dir, for_cpu);
 		synced = true;
 	}
 	/* nobody has it mapped: sync it as our own device's buffer */
 	if (!synced && for_cpu)
-		dma_sync_single_for_cpu(buf->h->dev, buf->dma, buf->len, dir);
+		dma_sync_single_range_for_cpu(buf->h->dev, buf->dma, offset,
+					      len, dir);
 	else if (!synced)
-		dma_sync_single_for_device(buf->h->dev, buf->dma, buf->len,
-					   dir);
+		dma_sync_single_range_for_device(buf->h->dev, buf->dma, offset,
+						 len, dir);
 	mutex_unlock(&buf->lock);
 }
 
 static int rk_cma_begin_cpu_access(struct dma_buf *dmabuf,
 				   enum dma_data_direction dir)
 {
-	rk_cma_sync(dmabuf->priv, dir, true);
+	struct rk_cma_buffer *buf = dmabuf->priv;
+
+	rk_cma_sync(buf, 0, buf->len, dir, true);
 	return 0;
 }
 
 static int rk_cma_end_cpu_access(struct dma_buf *dmabuf,
 				 enum dma_data_direction dir)
 {
-	rk_cma_sync(dmabuf->priv, dir, false);
+	struct rk_cma_buffer *buf = dmabuf->priv;
+
+	rk_cma_sync(buf, 0, buf->len, dir, false);
 	return 0;
 }
+
+#if RK_HAVE_DMABUF_PARTIAL
+/*
+ * The dma-buf core checks the range of DMA_BUF_IOCTL_SYNC_PARTIAL, but
+ * vendor drivers (rknpu) call these callbacks directly with the range
+ * their user gave: it is checked here again.
+ */
+static int rk_cma_check_range(struct rk_cma_buffer *buf, unsigned int offset,
+			      unsigned int len)
+{
+	if (offset <= buf->len && len <= buf->len - offset)
+		return 0;
+	pr_warn_ratelimited("%s: partial sync of bytes %u+%u refused: the buffer has %zu bytes\n",
+			    buf->h->heap->name, offset, len, buf->len);
+	return -EINVAL;
+}
+
+static int rk_cma_begin_cpu_access_partial(struct dma_buf *dmabuf,
+					   enum dma_data_direction dir,
+					   unsigned int offset,
+					   unsigned int len)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	int ret;
+
+	ret = rk_cma_check_range(buf, offset, len);
+	if (!ret)
+		rk_cma_sync(buf, offset, len, dir, true);
+	return ret;
+}
+
+static int rk_cma_end_cpu_access_partial(struct dma_buf *dmabuf,
+					 enum dma_data_direction dir,
+					 unsigned int offset, unsigned int len)
+{
+	struct rk_cma_buffer *buf = dmabuf->priv;
+	int ret;
+
+	ret = rk_cma_check_range(buf, offset, len);
+	if (!ret)
+		rk_cma_sync(buf, offset, len, dir, false);
+	return ret;
+}
+#endif
 
 static int rk_cma_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
@@ -456,6 +534,10 @@ static const struct dma_buf_ops rk_cma_dmabuf_ops = {
 	.unmap_dma_buf		= rk_cma_unmap,
 	.begin_cpu_access	= rk_cma_begin_cpu_access,
 	.end_cpu_access		= rk_cma_end_cpu_access,
+#if RK_HAVE_DMABUF_PARTIAL
+	.begin_cpu_access_partial = rk_cma_begin_cpu_access_partial,
+	.end_cpu_access_partial	= rk_cma_end_cpu_access_partial,
+#endif
 	.mmap			= rk_cma_mmap,
 	.vmap			= rk_cma_vmap,
 	.vunmap			= rk_cma_vunmap,

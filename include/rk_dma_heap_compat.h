@@ -33,16 +33,34 @@
 #endif
 
 /*
- * cma_alloc() and cma_release() are exported from 7.2 on (earlier mainline
- * kernels keep them to themselves; the heap then allocates through the DMA
- * API from its device's CMA area).
+ * cma_alloc() and cma_release() are exported from 7.2 on, and by
+ * Android-derived kernels such as Rockchip's BSP, whose cma_alloc() takes a
+ * gfp_t last (Kbuild defines RK_CMA_ALLOC_GFP when the kernel's
+ * linux/cma.h declares it so). Other mainline kernels keep them to
+ * themselves; the heap then allocates through the DMA API from its
+ * device's CMA area. rk_cma_alloc(cma, count) never warns on failure.
  */
-#if RK_KERNEL_AT_LEAST(7, 2, 0)
+#if defined(RK_CMA_ALLOC_GFP)
 #define RK_HAVE_CMA_ALLOC 1
-/* 7.2: cma_alloc(cma, count, align, no_warn) */
+#define rk_cma_alloc(cma, count) \
+	cma_alloc(cma, count, 0, GFP_KERNEL | __GFP_NOWARN)
+#elif RK_KERNEL_AT_LEAST(7, 2, 0)
+#define RK_HAVE_CMA_ALLOC 1
 #define rk_cma_alloc(cma, count) cma_alloc(cma, count, 0, true)
 #else
 #define RK_HAVE_CMA_ALLOC 0
+#endif
+
+/*
+ * Android-derived kernels (Rockchip's BSP, CONFIG_DMABUF_PARTIAL) add
+ * begin_cpu_access_partial and end_cpu_access_partial to dma_buf_ops,
+ * reached through DMA_BUF_IOCTL_SYNC_PARTIAL and called directly by
+ * vendor drivers (rknpu).
+ */
+#ifdef CONFIG_DMABUF_PARTIAL
+#define RK_HAVE_DMABUF_PARTIAL 1
+#else
+#define RK_HAVE_DMABUF_PARTIAL 0
 #endif
 
 /*

@@ -23,6 +23,25 @@ for arch in arm arm64; do
 done
 export RK_SHARED_READY=1
 
+# The Rockchip BSP kernels need the BSP tree, which not every machine has
+# (BSP_SRC, or the one prepared in the cache): without one they are skipped,
+# one SKIP line in the summary. Any other trouble with the tree (a wrong
+# BSP_SRC) is left to their build, which fails and says why.
+kernels=$RK_KERNELS
+skips=()
+bsp_status=0
+"$RK_TOP/scripts/bsp-source.sh" > /dev/null 2> "$host/bsp-source.log" || bsp_status=$?
+if [ "$bsp_status" = 2 ]; then
+	for v in $RK_BSP_KERNELS; do
+		skips+=(--skip "$v=no Rockchip BSP tree: give one with BSP_SRC=/path")
+	done
+	rk_log "no Rockchip BSP tree: $RK_BSP_KERNELS skipped"
+else
+	kernels="$kernels $RK_BSP_KERNELS"
+fi
+# style-check.sh also checks the module's warnings on these
+export RK_CHECK_KERNELS=$kernels
+
 # test_kernel KERNEL: the boots of one kernel; writes the summary's
 # arguments for them to out/KERNEL/summary.args
 test_kernel() {
@@ -46,7 +65,8 @@ test_kernel() {
 # compiling, and a guest often waits. Debian's kernels are downloaded and
 # prepared in the background meanwhile (mostly network and unpacking);
 # they alternate with the debug kernels, the slow KASAN guests come early
-# and a quick one last.
+# and a quick one last. The BSP kernel builds quickly (about 5 minutes)
+# while the first Debian kernel boots.
 (
 	for v in $RK_KERNELS; do
 		rk_kernel "$v"
@@ -54,10 +74,14 @@ test_kernel() {
 		"$RK_TOP/scripts/debian-kernel.sh" "$v" > /dev/null 2>&1 || true
 	done
 ) &
-order="debian-6.1 7.2 debian-7.2 arm64-7.2 debian-arm64-7.2 6.12 debian-6.12
-	arm64-6.12 debian-arm64-6.12 6.1 debian-5.10 5.10"
-[ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $RK_KERNELS | tr ' ' '\n' | sort)" ] ||
+order="debian-6.1 bsp-5.10 7.2 debian-7.2 arm64-7.2 debian-arm64-7.2 6.12
+	debian-6.12 arm64-6.12 debian-arm64-6.12 6.1 debian-5.10 5.10"
+[ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $RK_KERNELS $RK_BSP_KERNELS | tr ' ' '\n' | sort)" ] ||
 	rk_die "scripts/check.sh: the build order does not list every kernel"
+# without the BSP tree: the order less the BSP kernels
+order=$(for v in $order; do
+	case " $kernels " in *" $v "*) echo "$v" ;; esac
+done)
 tester=
 for v in $order; do
 	mkdir -p "$out/$v"
@@ -84,7 +108,8 @@ args+=(--host "dt-check=$host/dt-check.tap")
 args+=(--host "tap-parser=$host/tap-parser.tap")
 "$RK_TOP/scripts/style-check.sh" > "$host/style.tap" 2>&1
 args+=(--host "style=$host/style.tap")
-for v in $RK_KERNELS; do
+args+=(${skips[@]+"${skips[@]}"})
+for v in $kernels; do
 	while IFS= read -r a; do
 		args+=("$a")
 	done < "$out/$v/summary.args"

@@ -14,6 +14,13 @@ RK_KERNELS="5.10 6.1 6.12 7.2 arm64-6.12 arm64-7.2
 	debian-5.10 debian-6.1 debian-6.12 debian-7.2
 	debian-arm64-6.12 debian-arm64-7.2"
 RK_KERNELS=$(echo $RK_KERNELS)
+# Rockchip BSP kernels (ARM32, the RV1106's Linux 5.10.160), built from a
+# tree that is not always at hand (scripts/bsp-source.sh finds it): make
+# check runs them when there is one. "bsp-intree-" is the BSP tree with
+# rk_dma_heap built in (its tree comes from scripts/bsp-intree.sh); it is
+# known here but make check does not run it yet.
+RK_BSP_KERNELS="bsp-5.10"
+RK_BSP_INTREE_KERNELS="bsp-intree-5.10"
 
 rk_die() {
 	echo "error: $*" >&2
@@ -40,13 +47,29 @@ rk_arch() {
 #   K_CROSS   the cross compiler prefix
 #   K_DEB     Debian's name of the architecture
 #   K_SERIES  the Linux series, e.g. 6.12
-#   K_KIND    debug (built here from linux-source) or debian (prebuilt)
-#   K_SUITE   the Debian suite its source or image package comes from
+#   K_KIND    debug (built here from linux-source), debian (prebuilt),
+#             bsp or bsp-intree (built here from the Rockchip BSP tree)
+#   K_SUITE   the Debian suite its source or image package comes from (for
+#             a BSP kernel: the suite of the host's cross compiler)
 rk_kernel() {
 	local k=$1
-	case " $RK_KERNELS " in
+	case " $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS " in
 	*" $k "*) ;;
-	*) rk_die "unknown kernel '$k' (choose one of: $RK_KERNELS)" ;;
+	*) rk_die "unknown kernel '$k' (choose one of: $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS)" ;;
+	esac
+	case "$k" in
+	bsp-*)
+		# Only ARM32 5.10 (RV1106) so far; the BSP builds with the
+		# host's bookworm gcc 12 (arm-linux-gnueabihf).
+		K_KIND=bsp
+		case "$k" in bsp-intree-*) K_KIND=bsp-intree ;; esac
+		K_ARCH=arm
+		rk_arch "$K_ARCH"
+		K_CROSS=$A_CROSS
+		K_DEB=$A_DEB
+		K_SERIES=${k##*-}
+		K_SUITE=bookworm
+		return 0 ;;
 	esac
 	K_KIND=debug
 	case "$k" in debian-*) K_KIND=debian; k=${k#debian-} ;; esac
@@ -68,15 +91,71 @@ rk_kernel() {
 # Bump when scripts/kernel.sh changes what it builds.
 RK_KERNEL_RECIPE=2
 
+# Bump when scripts/bsp-kernel.sh changes what it builds.
+RK_BSP_KERNEL_RECIPE=1
+
 # rk_kernel_fragment KERNEL: the config fragment of a debug kernel: the
 # common one, the architecture's, then the series' if there is one
-# (qemu/kernel-ARCH-SERIES.config).
+# (qemu/kernel-ARCH-SERIES.config). A BSP kernel adds qemu/kernel-bsp.config
+# (and qemu/kernel-bsp-intree.config for bsp-intree ones, if there is one);
+# a later line for the same option wins.
 rk_kernel_fragment() {
 	rk_kernel "$1"
 	cat "$RK_TOP/qemu/kernel.config" "$RK_TOP/qemu/kernel-$K_ARCH.config"
 	if [ -e "$RK_TOP/qemu/kernel-$K_ARCH-$K_SERIES.config" ]; then
 		cat "$RK_TOP/qemu/kernel-$K_ARCH-$K_SERIES.config"
 	fi
+	case "$K_KIND" in
+	bsp*)
+		cat "$RK_TOP/qemu/kernel-bsp.config"
+		if [ "$K_KIND" != bsp ] && [ -e "$RK_TOP/qemu/kernel-$K_KIND.config" ]; then
+			cat "$RK_TOP/qemu/kernel-$K_KIND.config"
+		fi ;;
+	esac
+}
+
+# rk_bsp_source KERNEL: print the BSP tree of a BSP kernel (scripts/
+# bsp-source.sh, or scripts/bsp-intree.sh for bsp-intree ones); fails with
+# their status (2: there is none) and message.
+rk_bsp_source() {
+	rk_kernel "$1"
+	case "$K_KIND" in
+	bsp) "$RK_TOP/scripts/bsp-source.sh" ;;
+	bsp-intree)
+		[ -x "$RK_TOP/scripts/bsp-intree.sh" ] || {
+			echo "no scripts/bsp-intree.sh to prepare the tree of $1" >&2
+			return 2
+		}
+		"$RK_TOP/scripts/bsp-intree.sh" ;;
+	*) rk_die "$1 is not a BSP kernel" ;;
+	esac
+}
+
+# rk_bsp_kernel_dir KERNEL TREE: the cached build directory of a BSP
+# kernel built from TREE, keyed like rk_kernel_dir's: the tree's commit
+# (its .commit file, written where the tree was checked out) or else a
+# hash of its top Makefile and defconfig (cheap, catches another version),
+# for bsp-intree also a hash of the module's sources, the fragment and the
+# recipe.
+rk_bsp_kernel_dir() {
+	local key id tree=$2
+	rk_kernel "$1"
+	if [ -s "$tree/.commit" ]; then
+		id="commit $(cat "$tree/.commit")"
+	else
+		id="tree $(cat "$tree/Makefile" "$tree/arch/arm/configs/rv1106_defconfig" |
+			sha256sum | cut -c1-16)"
+	fi
+	# A tree with the heap built in holds a copy of our sources, which
+	# neither identity above sees change.
+	if [ "$K_KIND" = bsp-intree ]; then
+		id="$id module $(cd "$RK_TOP" && cat Kbuild ./*.c ./*.h \
+			$(find include -type f | LC_ALL=C sort) \
+			$(ls Kconfig 2>/dev/null) | sha256sum | cut -c1-16)"
+	fi
+	key=$( { echo "$id"; echo "recipe $RK_BSP_KERNEL_RECIPE";
+		rk_kernel_fragment "$1"; } | sha256sum | cut -c1-12)
+	echo "$RK_CACHE/build/linux-$1-$key"
 }
 
 # rk_kernel_dir KERNEL: the cached build directory of a debug kernel; its
@@ -118,11 +197,11 @@ rk_kernel_source() {
 # modules against).
 rk_kernel_build() {
 	rk_kernel "$1"
-	if [ "$K_KIND" = debug ]; then
-		"$RK_TOP/scripts/kernel.sh" "$1"
-	else
-		"$RK_TOP/scripts/debian-kernel.sh" "$1"
-	fi
+	case "$K_KIND" in
+	debug) "$RK_TOP/scripts/kernel.sh" "$1" ;;
+	bsp*) "$RK_TOP/scripts/bsp-kernel.sh" "$1" ;;
+	*) "$RK_TOP/scripts/debian-kernel.sh" "$1" ;;
+	esac
 }
 
 # rk_qemu ARCH: the QEMU machine of ARCH's guests in RK_QEMU_BIN and

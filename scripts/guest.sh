@@ -62,7 +62,8 @@ esac
 rk_qemu "$K_ARCH"
 qemu=("$RK_QEMU_BIN" -M virt "${RK_QEMU_OPTS[@]}" -kernel "$kdir/boot-image"
 	-dtb "$dtb" -initrd "$initrd")
-cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode"
+# rk.kernel= tells the tests which of the rig's kernels they run on
+cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode rk.kernel=$v"
 # The KUnit tests of the API run when their module loads: kunit.enable=1
 # (6.2 on) and kunit.autorun=1 (6.8 on; allnoconfig turns both off).
 [ "$K_KIND" = debian ] || cmdline+=" kunit.enable=1 kunit.autorun=1"

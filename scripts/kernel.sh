@@ -8,7 +8,7 @@ set -euo pipefail
 
 k=${1:?usage: kernel.sh KERNEL}
 rk_kernel "$k"
-[ "$K_KIND" = debug ] || rk_die "$k is a prebuilt kernel (scripts/debian-kernel.sh)"
+[ "$K_KIND" = debug ] || rk_die "$k is not a debug kernel (scripts/debian-kernel.sh, scripts/bsp-kernel.sh)"
 out=$(rk_kernel_dir "$k")
 # One preparation of a kernel at a time (make check prepares Debian's
 # kernels in the background while a guest may ask for the same one).

@@ -19,7 +19,8 @@ result() {
 	fi
 }
 
-set -- $RK_KERNELS
+# make check names the kernels it tested (the BSP ones only with a tree)
+set -- ${RK_CHECK_KERNELS:-$RK_KERNELS}
 echo "TAP version 13"
 echo "1..$(( $# + 6 ))"
 tmp=$(mktemp -d)

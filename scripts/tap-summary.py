@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarise the TAP results of the QEMU test runs.
 
-usage: tap-summary.py [--host LABEL=PATH ...] LABEL=PATH [LABEL=PATH ...]
+usage: tap-summary.py [--host LABEL=PATH ...] [--skip LABEL=REASON ...]
+                      [LABEL=PATH ...]
 
 Each positional LABEL=PATH is the console log of one guest, LABEL being the
 kernel it booted (e.g. 6.12=out/console-6.12.log).  The guest frames its
@@ -25,7 +26,15 @@ interleaved anywhere):
 
 A line "RK-GUEST-TIMEOUT ..." (added by scripts/guest.sh when it killed
 QEMU) is named in the report.  Each --host LABEL=PATH is a plain TAP
-stream produced on the host.
+stream produced on the host.  Each --skip LABEL=REASON is a kernel that
+was not tested at all (e.g. no Rockchip BSP tree): one "SKIP [LABEL]
+REASON" line, counted as skipped, never as failed.
+
+Kernel reports (splats) fail the run, except those the kernel printed at
+boot, before the module was loaded: every console line before RK-TAP-BEGIN,
+and in the dmesg section every line before the marker run-all.sh writes to
+the kernel log before its first test ("rk_dma_heap tests: begin, module not
+loaded yet").  Those print a "NOTE [LABEL] ..." line with their headline.
 
 Every problem found prints "FAIL [LABEL] what"; then each input gets a line
 "kernel LABEL: P passed, F failed, S skipped" (or "host LABEL: ...") and the
@@ -91,6 +100,13 @@ SPLAT_AFTER = 10       # lines shown after it
 SPLAT_GAP = 10         # matches closer than this belong to one report
 SPLAT_MAX_LINES = 40   # longest excerpt shown for one report
 SPLAT_REPORTS = 3      # reports shown per log
+BOOT_NOTES = 3         # boot-time reports named per log
+
+# What selftests/run-all.sh writes to the kernel log before its first test:
+# what the kernel reported before it is none of the module's doing.
+BOOT_MARKER = "rk_dma_heap tests: begin, module not loaded yet"
+# How the module's own kernel messages begin (its pr_fmt).
+MODULE_PREFIX = "rk_dma_heap: "
 
 PLAN_RE = re.compile(r"^1\.\.(\d+)\s*(?:#\s*(.*))?$")
 RESULT_RE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
@@ -109,6 +125,7 @@ class Tally:
         self.passed = 0
         self.failed = 0
         self.skipped = 0
+        self.skip_reason = None
         self.out = []
 
     def fail(self, what, details=()):
@@ -122,7 +139,14 @@ class Tally:
         else:
             self.fail(what_failed, details)
 
+    def skip(self, reason):
+        """The whole input was not tested: one skip, its reason."""
+        self.skipped += 1
+        self.skip_reason = reason
+
     def summary(self):
+        if self.skip_reason is not None:
+            return f"SKIP [{self.label}] {self.skip_reason}"
         return (f"{self.kind} {self.label}: {self.passed} passed, "
                 f"{self.failed} failed, {self.skipped} skipped")
 
@@ -319,16 +343,73 @@ def strip_stamp(line):
     return CONSOLE_STAMP_RE.sub("", line.strip())
 
 
-def splat_reports(path, lines, markers):
-    """Returns (headline, excerpt lines) or None when the log is clean."""
+def boot_lines(lines, markers):
+    """The line numbers the kernel printed before the module was loaded:
+    the console before RK-TAP-BEGIN, and the dmesg section up to the
+    boot marker of run-all.sh (none of it when the marker is missing);
+    either ends early at a message of the module (a kernel with the heap
+    built in, or an older guest that loaded it before the tests)."""
+    boot = set()
+    if markers[BEGIN] is not None:
+        for i in range(markers[BEGIN]):
+            if MODULE_PREFIX in lines[i]:
+                break
+            boot.add(i)
+    dmesg = markers[DMESG]
+    if dmesg is not None:
+        stop = markers[KMEMLEAK]
+        stop = len(lines) if stop is None else stop
+        for i in range(dmesg + 1, stop):
+            if MODULE_PREFIX in lines[i]:
+                break
+            if BOOT_MARKER in lines[i]:
+                boot.update(range(dmesg + 1, i))
+                break
+    return boot
+
+
+def boot_notes(label, path, lines, matches):
+    """One NOTE line per distinct headline of the boot-time reports (their
+    first primary line), with the line of the first and how often it is
+    there (the console's and dmesg's copies each count)."""
+    first = {}          # headline: line of its first report
+    times = {}          # headline: how often the console or dmesg has it
+    for i in matches:
+        if is_splat(lines[i]) != "primary":
+            continue
+        headline = strip_stamp(lines[i])
+        first.setdefault(headline, i)
+        times[headline] = times.get(headline, 0) + 1
+    notes = []
+    for headline, i in first.items():
+        if len(notes) == BOOT_NOTES:
+            notes.append(f"NOTE [{label}] ... and more boot-time reports "
+                         f"in {path}")
+            break
+        seen = f", seen {times[headline]} times" if times[headline] > 1 else ""
+        notes.append(f"NOTE [{label}] kernel report at boot, before the "
+                     f"module was loaded (not counted): {headline} "
+                     f"({path} line {i + 1}{seen})")
+    return notes
+
+
+def splat_reports(path, lines, markers, label=None, notes=None):
+    """Returns (headline, excerpt lines) or None when the log is clean.
+    Reports printed at boot (boot_lines) add NOTE lines to notes instead."""
     matches = []
     headline = None
+    boot = boot_lines(lines, markers)
+    at_boot = []
     for i, line in enumerate(lines):
         kind = is_splat(line)
-        if kind:
+        if kind and i in boot:
+            at_boot.append(i)
+        elif kind:
             matches.append(i)
             if kind == "primary" and headline is None:
                 headline = strip_stamp(line)
+    if notes is not None:
+        notes.extend(boot_notes(label, path, lines, at_boot))
     if not matches:
         return None
     if headline is None:
@@ -414,7 +495,9 @@ def check_guest(label, path):
     if timeout and not missing:
         tally.fail(f"guest did not power off: {timeout}")
 
-    splat = splat_reports(path, lines, markers)
+    notes = []
+    splat = splat_reports(path, lines, markers, label, notes)
+    tally.out.extend(notes)
     if splat:
         tally.fail(*splat)
     else:
@@ -444,19 +527,38 @@ def label_path(arg):
     return label, path
 
 
+def label_reason(arg):
+    label, sep, reason = arg.partition("=")
+    if not sep or not label or not reason:
+        raise argparse.ArgumentTypeError(
+            f"expected LABEL=REASON, got {arg!r}")
+    return label, reason
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Summarise the TAP of the QEMU guests and of the host.")
     parser.add_argument("--host", action="append", default=[],
                         type=label_path, metavar="LABEL=PATH",
                         help="a plain TAP file produced on the host")
-    parser.add_argument("guests", nargs="+", type=label_path,
+    parser.add_argument("--skip", action="append", default=[],
+                        type=label_reason, metavar="LABEL=REASON",
+                        help="a kernel that was not tested, and why")
+    parser.add_argument("guests", nargs="*", type=label_path,
                         metavar="LABEL=PATH",
                         help="the console log of the guest for kernel LABEL")
-    args = parser.parse_args()
+    # --skip and --host may come between the logs (check.sh adds a skip
+    # wherever the kernel would have been)
+    args = parser.parse_intermixed_args()
+    if not args.guests and not args.host and not args.skip:
+        parser.error("nothing to summarise: give LABEL=PATH arguments")
 
     tallies = [check_guest(label, path) for label, path in args.guests]
     tallies += [check_host(label, path) for label, path in args.host]
+    for label, reason in args.skip:
+        tally = Tally("kernel", label)
+        tally.skip(reason)
+        tallies.append(tally)
     for tally in tallies:
         for line in tally.out:
             print(line)

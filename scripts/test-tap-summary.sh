@@ -113,6 +113,46 @@ expect "exit-status.log reports the exit status" 1 "4 passed, 1 failed" \
 	'^FAIL \[6\.1\] foo exited with status 1$' \
 	-- 6.1="$logs/exit-status.log"
 
+# Reports the kernel printed at boot, before the module was loaded: noted,
+# not counted (console before RK-TAP-BEGIN, dmesg before run-all.sh's
+# marker); the same report after the marker fails.
+cat >"$tmp/rcu.txt" <<'RCU'
+[    0.412003] =============================
+[    0.412011] WARNING: suspicious RCU usage
+[    0.412019] 5.10.160 #1 Not tainted
+[    0.412027] -----------------------------
+[    0.412035] drivers/base/power/domain.c:123 suspicious rcu_dereference_check() usage!
+RCU
+printf '[    2.200000] rk_dma_heap tests: begin, module not loaded yet\n' >"$tmp/marker.txt"
+sed -e '/kmemleak: Automatic memory scanning thread started/r '"$tmp/rcu.txt" \
+	-e '/^==== dmesg ====$/r '"$tmp/rcu.txt" \
+	-e '/^\[    2\.118206\] Run \/init as init process$/r '"$tmp/marker.txt" \
+	"$logs/good.log" >"$tmp/boot-splat.log"
+expect "a report at boot is a note, not a failure" 0 "7 passed, 0 failed" \
+	'^NOTE \[6\.12\] kernel report at boot, before the module was loaded \(not counted\): WARNING: suspicious RCU usage ' \
+	'^kernel 6\.12: 7 passed, 0 failed, 1 skipped$' '!^FAIL' \
+	-- 6.12="$tmp/boot-splat.log"
+sed -e '/^\[    2\.118206\] Run \/init as init process$/r '"$tmp/marker.txt" \
+	-e '/rk_dma_heap: unregistered heaps/r '"$tmp/rcu.txt" \
+	"$logs/good.log" >"$tmp/late-splat.log"
+expect "the same report after the boot marker fails" 1 "6 passed, 1 failed" \
+	'^FAIL \[6\.12\] kernel splat: WARNING: suspicious RCU usage ' '!^NOTE' \
+	-- 6.12="$tmp/late-splat.log"
+sed -e '/^==== dmesg ====$/r '"$tmp/rcu.txt" "$logs/good.log" >"$tmp/no-marker.log"
+expect "without the boot marker all of dmesg counts" 1 "6 passed, 1 failed" \
+	'^FAIL \[6\.12\] kernel splat: WARNING: suspicious RCU usage ' \
+	-- 6.12="$tmp/no-marker.log"
+
+# A kernel that could not be tested (no BSP tree) is one skip.
+expect "a skipped kernel is one SKIP line, no failure" 0 "7 passed, 0 failed" \
+	'^SKIP \[bsp-5\.10\] no Rockchip BSP tree: give one with BSP_SRC=/path$' \
+	'!^kernel bsp-5\.10' '!^FAIL' \
+	-- 6.12="$logs/good.log" \
+	--skip "bsp-5.10=no Rockchip BSP tree: give one with BSP_SRC=/path"
+expect "a skip alone is no failure" 0 "0 passed, 0 failed" \
+	'^SKIP \[bsp-5\.10\] no tree$' \
+	-- --skip "bsp-5.10=no tree"
+
 # Inputs that are wrong as a whole.
 expect "a missing console log fails" 1 "0 passed, 1 failed" \
 	'^FAIL \[6\.1\] no console log at ' \

@@ -34,6 +34,12 @@ cma_debugfs() {
 	return 1
 }
 
+# The rig's name of the kernel under test (rk.kernel= on the command
+# line, set by scripts/guest.sh), e.g. 6.12, debian-7.2, bsp-5.10
+rig_kernel() {
+	sed -n 's/.*rk\.kernel=\([^ ]*\).*/\1/p' /proc/cmdline
+}
+
 # The kernel version as a number, e.g. 7.2 -> 702
 kernel_version() {
 	uname -r | awk -F. '{ print $1 * 100 + $2 }'
@@ -71,9 +77,11 @@ cma_pool_ok() {
 	[ "$cma_mib" -gt "$REGION_MIB" ] ||
 		{ echo "no default CMA area beside the region (${cma_mib} MiB in all)"; return 1; }
 	# one registration line, with the kernel's base, and the backend: the
-	# module uses cma_alloc() where the kernel exports it (7.2 on)
+	# module uses cma_alloc() where the kernel exports it (7.2 on, and
+	# Rockchip's BSP kernels)
 	backend="dma_alloc_pages()"
 	[ "$(kernel_version)" -ge 702 ] && backend="cma_alloc()"
+	case "$(rig_kernel)" in bsp-*) backend="cma_alloc()" ;; esac
 	expect_eq "heap registration lines" 1 \
 		"$(dmesg_count "rk-dma-heap-cma rk-dma-heap: heap $HEAP: $REGION_KIB KiB at $base, allocated with $backend\$")"
 }

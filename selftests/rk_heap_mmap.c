@@ -2,7 +2,8 @@
 /*
  * CPU access to rk-dma-heap-cma buffers: mmap (whole, part, page offset,
  * out of bounds), sharing the fd with another process over a Unix socket,
- * DMA_BUF_IOCTL_SYNC, and the owner name in the info node.
+ * DMA_BUF_IOCTL_SYNC, DMA_BUF_IOCTL_SYNC_PARTIAL (Android-derived kernels
+ * such as Rockchip's BSP), and the owner name in the info node.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -13,6 +14,32 @@
 #include "rk_test.h"
 
 #define NPAGES 8
+
+/*
+ * Partial cache maintenance of Android-derived kernels (Rockchip's BSP,
+ * CONFIG_DMABUF_PARTIAL): mpp syncs only the part of a frame it touched.
+ * Mainline kernels have no such ioctl (ENOTTY).
+ */
+#ifndef DMA_BUF_IOCTL_SYNC_PARTIAL
+struct dma_buf_sync_partial {
+	__u64 flags;
+	__u32 offset;
+	__u32 len;
+};
+
+#define DMA_BUF_IOCTL_SYNC_PARTIAL \
+	_IOW(DMA_BUF_BASE, 2, struct dma_buf_sync_partial)
+#endif
+
+/* DMA_BUF_IOCTL_SYNC_PARTIAL; returns 0 or -errno */
+static int sync_partial(int fd, __u64 flags, __u32 offset, __u32 len)
+{
+	struct dma_buf_sync_partial sync = {
+		.flags = flags, .offset = offset, .len = len,
+	};
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC_PARTIAL, &sync) ? -errno : 0;
+}
 
 FIXTURE(buf) {
 	int heap, fd;
@@ -209,6 +236,87 @@ TEST_F(buf, owner_is_thread_name_then_dmabuf_name)
 	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
 	EXPECT_STREQ("vmpi", info.owner);
 	close(fd);
+}
+
+/*
+ * DMA_BUF_IOCTL_SYNC_PARTIAL on a buffer the NPU has mapped: the syncs go
+ * through the NPU's segments (64 KiB each by default), and the range
+ * written here crosses the first boundary. On a kernel with DMA-API
+ * debugging, a sync outside what the NPU mapped is a kernel report.
+ */
+#define PARTIAL_LEN	(256 * 1024UL)
+#define PARTIAL_AT	(60 * 1024UL)
+#define PARTIAL_BYTES	(8 * 1024UL)
+
+TEST(sync_partial_through_the_importers_segments)
+{
+	unsigned char *p, *q;
+	int heap, fd, ret;
+
+	heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, heap);
+	fd = rk_alloc(heap, PARTIAL_LEN);
+	ASSERT_LE(0, fd);
+	ret = sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, 0,
+			   RK_PAGE);
+	if (ret == -ENOTTY) {
+		close(fd);
+		close(heap);
+		SKIP(return, "this kernel has no DMA_BUF_IOCTL_SYNC_PARTIAL (not an Android-derived kernel)");
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, 0,
+				  RK_PAGE));
+
+	ASSERT_EQ(0, client(NPU, "import 0 %d", fd));
+	ASSERT_EQ(0, client(NPU, "attach 0"));
+	TH_LOG("the NPU maps the buffer in %llu segment(s)",
+	       client_result(NPU, "nents"));
+	p = mmap(NULL, PARTIAL_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	q = mmap(NULL, PARTIAL_LEN, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(q != MAP_FAILED);
+
+	ASSERT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE,
+				  PARTIAL_AT, PARTIAL_BYTES));
+	memset(p + PARTIAL_AT, 0xa5, PARTIAL_BYTES);
+	ASSERT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE,
+				  PARTIAL_AT, PARTIAL_BYTES));
+	/* read back through the second mapping, a wider range synced */
+	ASSERT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
+				  PARTIAL_AT - RK_PAGE,
+				  PARTIAL_BYTES + 2 * RK_PAGE));
+	EXPECT_EQ(0, q[PARTIAL_AT - 1]);
+	EXPECT_EQ(0xa5, q[PARTIAL_AT]);
+	EXPECT_EQ(0xa5, q[PARTIAL_AT + PARTIAL_BYTES - 1]);
+	EXPECT_EQ(0, q[PARTIAL_AT + PARTIAL_BYTES]);
+	ASSERT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
+				  PARTIAL_AT - RK_PAGE,
+				  PARTIAL_BYTES + 2 * RK_PAGE));
+
+	/* the last byte alone; an empty range does nothing */
+	EXPECT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+				  PARTIAL_LEN - 1, 1));
+	EXPECT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
+				  PARTIAL_LEN - 1, 1));
+	EXPECT_EQ(0, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+				  0, 0));
+	/* past the end (also by wrapping around), unknown flags */
+	EXPECT_EQ(-EINVAL, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+					PARTIAL_LEN, 1));
+	EXPECT_EQ(-EINVAL, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+					1, PARTIAL_LEN));
+	EXPECT_EQ(-EINVAL, sync_partial(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+					0xffffffffU, 2));
+	EXPECT_EQ(-EINVAL, sync_partial(fd, 0x100, 0, RK_PAGE));
+
+	munmap(q, PARTIAL_LEN);
+	munmap(p, PARTIAL_LEN);
+	EXPECT_EQ(0, client(NPU, "free 0"));
+	close(fd);
+	close(heap);
+	/* nothing of it is left in the heap */
+	EXPECT_EQ(0LL, rk_info_total());
 }
 
 TEST_HARNESS_MAIN

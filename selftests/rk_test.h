@@ -10,6 +10,7 @@
 #define RK_TEST_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -308,6 +309,52 @@ static inline long long rk_info_total(void)
 			total = v;
 	fclose(f);
 	return total;
+}
+
+/*
+ * The test client's devices (rk_dma_heap_test_client.ko, loaded by
+ * module.sh): vendor-driver-style users of the heap, driven by commands.
+ */
+#define CLIENT "/sys/kernel/debug/rk_dma_heap_test/"
+#define NPU CLIENT "ff660000.npu"
+#define VENC CLIENT "ffa50000.rkvenc"
+#define ISP CLIENT "ffa00000.rkisp"
+
+/* Send a command to a client device; returns 0 or -errno. */
+static inline int client(const char *dev, const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+	int fd, ret = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(dev, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The client's answer to its last command, e.g. "ino 12". */
+static inline unsigned long long client_result(const char *dev, const char *key)
+{
+	char buf[160], *p;
+	int fd = open(dev, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, key);
+	return p ? strtoull(p + strlen(key) + 1, NULL, 0) : 0;
 }
 
 #endif /* RK_TEST_H */

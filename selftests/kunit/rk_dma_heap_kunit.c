@@ -210,6 +210,46 @@ static void add_errors(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_find("kunit-heap"));
 }
 
+#if RK_HAVE_DMABUF_PARTIAL
+/*
+ * rknpu calls the partial callbacks directly, without a NULL check and with
+ * the range its user gave: they must exist and check the range themselves.
+ */
+static void partial_cpu_access(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	const struct dma_buf_ops *ops;
+	unsigned int len = 4 * PAGE_SIZE;
+	struct dma_buf *buf;
+
+	buf = rk_dma_heap_buffer_alloc(heap, len, O_RDWR, 0, "kunit-partial");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(buf));
+	ops = buf->ops;
+	KUNIT_ASSERT_NOT_NULL(test, ops->begin_cpu_access_partial);
+	KUNIT_ASSERT_NOT_NULL(test, ops->end_cpu_access_partial);
+
+	KUNIT_EXPECT_EQ(test, ops->end_cpu_access_partial(buf, DMA_TO_DEVICE,
+							  PAGE_SIZE, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, ops->begin_cpu_access_partial(buf, DMA_FROM_DEVICE,
+							    len - 1, 1), 0);
+	KUNIT_EXPECT_EQ(test, ops->begin_cpu_access_partial(buf, DMA_FROM_DEVICE,
+							    0, 0), 0);
+	KUNIT_EXPECT_EQ(test, ops->begin_cpu_access_partial(buf, DMA_FROM_DEVICE,
+							    len, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ops->end_cpu_access_partial(buf, DMA_TO_DEVICE,
+							  1, len), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ops->end_cpu_access_partial(buf, DMA_TO_DEVICE,
+							  UINT_MAX, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access_partial(buf, DMA_BIDIRECTIONAL,
+							       0, len), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access_partial(buf, DMA_BIDIRECTIONAL,
+							     0, len), 0);
+	rk_dma_heap_buffer_free(buf);
+	flush_delayed_fput();
+	rk_dma_heap_put(heap);
+}
+#endif
+
 /*
  * videobuf2-cma-sg never calls rk_dma_heap_put(): do the same, so that the
  * guest's lifecycle test sees rk_dma_heap unload anyway (with a dmesg line).
@@ -225,6 +265,9 @@ static struct kunit_case rk_dma_heap_api_cases[] = {
 	KUNIT_CASE(buffer_alloc_errors),
 	KUNIT_CASE(buffer_alloc_enomem),
 	KUNIT_CASE(contig_pages),
+#if RK_HAVE_DMABUF_PARTIAL
+	KUNIT_CASE(partial_cpu_access),
+#endif
 	KUNIT_CASE(set_dev_and_cma),
 	KUNIT_CASE(add_errors),
 	KUNIT_CASE(find_without_put),

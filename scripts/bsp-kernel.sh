@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Build (or reuse) one Rockchip BSP test kernel: the boot image
+# (boot-image), its modules (modroot) and a prepared tree to build
+# rk_dma_heap.ko against (kdir), from the BSP tree (scripts/bsp-source.sh,
+# or scripts/bsp-intree.sh for a bsp-intree kernel) with rv1106_defconfig
+# and the fragments of rk_kernel_fragment merged on top. The tree itself is
+# never written to: everything goes to the build directory (O=).
+# Usage: scripts/bsp-kernel.sh KERNEL   (prints the build directory)
+# Exits with status 2 when there is no BSP tree.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+k=${1:?usage: bsp-kernel.sh KERNEL}
+rk_kernel "$k"
+case "$K_KIND" in
+bsp*) ;;
+*) rk_die "$k is not a BSP kernel (scripts/kernel.sh, scripts/debian-kernel.sh)" ;;
+esac
+status=0
+src=$(rk_bsp_source "$k") || status=$?
+[ "$status" = 0 ] || exit "$status"
+out=$(rk_bsp_kernel_dir "$k" "$src")
+# One preparation of a kernel at a time, as in kernel.sh.
+mkdir -p "$RK_CACHE/build"
+exec 9> "$RK_CACHE/build/.lock-$k"
+flock 9
+if [ -e "$out/.done" ]; then
+	ln -sfn . "$out/kdir"
+	echo "$out"
+	exit 0
+fi
+
+rk_log "building Linux $k ($src) in $out, about 5 minutes"
+rm -rf "$out"
+mkdir -p "$out"
+# The fragments repeat some options (qemu/kernel-bsp.config turns off what
+# qemu/kernel.config turns on): keep the last line of each option, so that
+# the merge and the check below see one value per option.
+frag="$out/fragment.config"
+rk_kernel_fragment "$k" | awk '
+	/^CONFIG_[A-Za-z0-9_]*=/ { sym = $0; sub(/=.*/, "", sym) }
+	/^# CONFIG_[A-Za-z0-9_]* is not set$/ { sym = $2 }
+	!/^CONFIG_/ && !/^# CONFIG_[A-Za-z0-9_]* is not set$/ { next }
+	{ line[NR] = $0; last[sym] = NR; name[NR] = sym }
+	END { for (i = 1; i <= NR; i++) if ((i in line) && last[name[i]] == i) print line[i] }
+' > "$frag"
+kmake() {
+	make -C "$src" O="$out" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" "$@"
+}
+# merge_config.sh leaves its temporary files in the current directory: the
+# build directory, not the tree. -m: merge only; olddefconfig then fills in
+# the defaults and resolves the dependencies.
+(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+	"$src/arch/arm/configs/rv1106_defconfig" "$frag") > "$out/merge.log" 2>&1 ||
+	{ cat "$out/merge.log" >&2; rk_die "merging the config fragment failed"; }
+kmake -s olddefconfig
+
+# Kconfig silently drops options whose dependencies are not met: refuse a
+# kernel that lacks what the tests rely on or keeps what breaks them under
+# QEMU. An option the tree does not define at all is only reported.
+missing=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		sym=${line%%=*}
+		grep -qxF "$line" "$out/.config" && continue ;;
+	"# CONFIG_"*" is not set")
+		sym=${line#\# }
+		sym=${sym%% *}
+		! grep -q "^$sym=" "$out/.config" && continue ;;
+	*) continue ;;
+	esac
+	if ! grep -rqsx --include='Kconfig*' -E "(menu)?config ${sym#CONFIG_}" "$src"; then
+		rk_log "kernel $k: no $sym in this tree, tested without it"
+		continue
+	fi
+	echo "kernel $k: '$line' did not survive olddefconfig" >&2
+	missing=1
+done < "$frag"
+[ "$missing" = 0 ] || rk_die "config fragment does not apply to the BSP tree of $k"
+
+if ! kmake -j"$RK_JOBS" zImage modules > "$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log" >&2
+	rk_die "Linux $k build failed (log: $out/build.log)"
+fi
+ln -sf arch/arm/boot/zImage "$out/boot-image"
+ln -sfn . "$out/kdir"
+rm -rf "$out/modroot"
+kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >&2
+touch "$out/.done"
+# Builds of this kernel under an older key are never used again.
+for old in "$RK_CACHE/build/linux-$k-"*; do
+	[ "$old" = "$out" ] || rm -rf "$old"
+done
+echo "$out"
