@@ -106,7 +106,7 @@ case $# in
 	src=$("$RK_TOP/scripts/bsp-source.sh") || st=$?
 	[ "$st" = 0 ] || exit "$st"
 	dest="$RK_CACHE/src/bsp-intree"
-	id=$(cat "$src/.commit" 2>/dev/null || cat "$src/Makefile" | sha256sum | cut -c1-16)
+	id=$(cat "$src/.commit" 2>/dev/null || sha256sum < "$src/Makefile" | cut -c1-16)
 	if [ -e "$dest" ] && [ "$(cat "$dest/.bsp-source" 2>/dev/null)" != "$src $id" ]; then
 		rm -rf "$dest"
 	fi
