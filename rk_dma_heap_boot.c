@@ -149,6 +149,11 @@ int __init rk_dma_heap_cma_setup(void)
 		       arg, fixed ? " and the base" : "", (u64)align >> 10);
 		return -EINVAL;
 	}
+	if (size > limit - memblock_start_of_DRAM()) {
+		pr_err("rk_dma_heap_cma=%s: %llu KiB is more than this system's lowmem; nothing reserved\n",
+		       arg, (u64)size >> 10);
+		return -EINVAL;
+	}
 	if (fixed) {
 		why = rk_boot_check_fixed(base, size, limit);
 		if (why) {

@@ -4,11 +4,12 @@
 # scripts/bsp-kernel.sh with rv1106_defconfig and the QEMU fragments, then
 # qemu/kernel-bsp-intree.config; cached under $RK_CACHE/build, keyed by the
 # BSP tree, our sources and the fragments), the guest's initramfs, and boot
-# it in QEMU four ways, each running selftests/bsp-intree.sh:
+# it in QEMU five ways, each running selftests/bsp-intree.sh:
 #   dt     our overlay's tree (its region wins over rk_dma_heap_cma=66M)
 #   arg    QEMU's own tree, rk_dma_heap_cma=66M
 #   fixed  QEMU's own tree, rk_dma_heap_cma=66M@0x50000000
 #   bad    QEMU's own tree, rk_dma_heap_cma=66M@0x50080000 (refused)
+#   huge   QEMU's own tree, rk_dma_heap_cma=1G (refused)
 # Each console goes to out/bsp-intree-5.10/console-bsp-intree-WAY.log, in
 # the format scripts/tap-summary.py reads; out/bsp-intree-5.10/summary.args
 # lists them as its LABEL=PATH arguments. Ends with tap-summary.py's
@@ -22,7 +23,7 @@ set -euo pipefail
 
 k=bsp-intree-5.10
 ways=("$@")
-[ ${#ways[@]} -gt 0 ] || ways=(dt arg fixed bad)
+[ ${#ways[@]} -gt 0 ] || ways=(dt arg fixed bad huge)
 arch=arm
 out="$RK_TOP/out/$k"
 mkdir -p "$out"
@@ -74,7 +75,8 @@ for way in "${ways[@]}"; do
 	arg) arg=66M ;;
 	fixed) arg=66M@0x50000000 ;;
 	bad) arg=66M@0x50080000 ;;
-	*) rk_die "unknown way '$way' (dt, arg, fixed, bad)" ;;
+	huge) arg=1G ;;
+	*) rk_die "unknown way '$way' (dt, arg, fixed, bad, huge)" ;;
 	esac
 	log="$out/console-bsp-intree-$way.log"
 	rk_log "booting Linux $k ($way: rk_dma_heap_cma=$arg, $(basename "$dtb")), console in $log"

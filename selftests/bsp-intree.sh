@@ -8,6 +8,8 @@
 #   fixed  QEMU's own tree and rk_dma_heap_cma=66M@0x50000000
 #   bad    QEMU's own tree and rk_dma_heap_cma=66M@0x50080000 (a base
 #          off the pageblock size): no area, no heap, the boot goes on
+#   huge   QEMU's own tree and rk_dma_heap_cma=1G, more than the guest's
+#          512 MiB: the same
 . /tests/tap.sh
 
 way=
@@ -26,8 +28,9 @@ dt)	size=65536; setup='rk_dma_heap: rk_dma_heap_cma=66M: nothing reserved, the d
 arg)	size=67584; setup='rk_dma_heap: rk_dma_heap_cma=66M: reserved 67584 KiB at 0x' ;;
 fixed)	size=67584; setup='rk_dma_heap: rk_dma_heap_cma=66M@0x50000000: reserved 67584 KiB at 0x50000000 ' ;;
 bad)	size=0; setup="rk_dma_heap: rk_dma_heap_cma=66M@0x50080000: the size and the base must be a multiple of this kernel's pageblock size, 1024 KiB; nothing reserved" ;;
+huge)	size=0; setup="rk_dma_heap: rk_dma_heap_cma=1G: 1048576 KiB is more than this system's lowmem; nothing reserved" ;;
 *)	tap_plan 1
-	tap_check "rk.mode=bsp-intree:WAY names a known way (dt, arg, fixed, bad)" false
+	tap_check "rk.mode=bsp-intree:WAY names a known way (dt, arg, fixed, bad, huge)" false
 	tap_done ;;
 esac
 
@@ -91,7 +94,7 @@ check_vb2() {
 	modprobe videobuf2-cma-sg && grep -q '^videobuf2_cma_sg ' /proc/modules
 }
 
-if [ "$way" = bad ]; then
+if [ "$size" = 0 ]; then
 	tap_plan 4
 	tap_check "one dmesg line says why nothing was reserved" \
 		expect_eq "lines" 1 "$(dmesg_count "$setup")"
