@@ -63,7 +63,7 @@ check_lent() {
 # allocate 1 MiB named "bsp-intree" with rk_heap_demo, look at the nodes
 # while it is held, then after it is freed
 check_roundtrip() {
-	rk_heap_demo -c "cat $INFO > /tmp/held-info; cat $BITMAP > /tmp/held-bitmap" \
+	rk_heap_demo -c "cat $INFO > /tmp/held-info; cat $BITMAP > /tmp/held-bitmap; cat $USAGE > /tmp/held-usage" \
 		1024:bsp-intree || return 1
 	cat /tmp/held-info
 	base=$(region_base)
@@ -118,4 +118,9 @@ tap_check "the region is lent to the system (CmaTotal)" check_lent
 tap_check "allocation of 1 MiB inside the region, shown in the nodes" check_roundtrip
 tap_check "nothing left after the buffer is freed" check_leftover
 tap_check "videobuf2-cma-sg loads against the built-in API" check_vb2
+# what the nodes showed while the buffer was held, for the log's reader
+for f in /tmp/held-info /tmp/held-usage; do
+	[ -f "$f" ] && sed "s|^|# ${f#/tmp/}: |" "$f"
+done
+head -n 2 /tmp/held-bitmap 2>/dev/null | sed 's|^|# held-bitmap: |'
 tap_done
