@@ -29,7 +29,7 @@ out="$RK_TOP/out/$k"
 mkdir -p "$out"
 timeout=${RK_GUEST_TIMEOUT:-900}
 
-"$RK_TOP/scripts/deps.sh"
+[ -n "${RK_GUEST_PREBUILT:-}" ] || "$RK_TOP/scripts/deps.sh"
 if [ -n "${RK_BSP_INTREE_KDIR:-}" ]; then
 	kdir=$RK_BSP_INTREE_KDIR
 else
@@ -45,9 +45,12 @@ image=$kdir/boot-image
 [ -d "$kdir/modroot/lib/modules" ] || rk_die "no modules in $kdir/modroot"
 
 # the guest: busybox, /init, the kernel's modules, the test tool, the test
-"$RK_TOP/scripts/build-tests.sh" "$arch" >&2
+# (make check makes the test programs and device trees once for all)
 dtbdir="$RK_TOP/out/dtb/$arch"
-"$RK_TOP/scripts/dtb.sh" "$arch" "$dtbdir" > /dev/null
+if [ -z "${RK_SHARED_READY:-}" ]; then
+	"$RK_TOP/scripts/build-tests.sh" "$arch" >&2
+	"$RK_TOP/scripts/dtb.sh" "$arch" "$dtbdir" > /dev/null
+fi
 # QEMU's dump is padded to 1 MiB, too big for the zImage boot: dtc writes
 # it back compact.
 dtc -q -I dtb -O dtb -o "$dtbdir/virt-compact.dtb" "$dtbdir/virt.dtb"
