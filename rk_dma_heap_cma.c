@@ -34,8 +34,6 @@
 #error "rk_dma_heap needs a kernel with CONFIG_DMA_CMA and CONFIG_OF_RESERVED_MEM"
 #endif
 
-#define RK_CMA_COMPATIBLE "rockchip,rk-dma-heap-cma"
-
 struct rk_cma_heap;
 
 /**
@@ -781,6 +779,26 @@ err:
 	return -ENODEV;
 }
 
+/* the device tree's region, made our device's CMA area */
+static int rk_cma_dt_region(struct device *dev, struct reserved_mem **rmem)
+{
+	int ret;
+
+	ret = rk_cma_check_region(dev, rmem);
+	if (ret)
+		return ret;
+
+	ret = of_reserved_mem_device_init(dev);
+	if (ret || !dev->cma_area) {
+		dev_err(dev, "no heap registered: the kernel did not set up a CMA area for the region (error %d)\n",
+			ret);
+		if (!ret)
+			of_reserved_mem_device_release(dev);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int rk_cma_probe(struct platform_device *pdev)
 {
 	struct rk_dma_heap_export_info info = {
@@ -797,18 +815,12 @@ static int rk_cma_probe(struct platform_device *pdev)
 	 * Probe errors are reported here in one line and returned as -ENODEV,
 	 * which the driver core does not report again.
 	 */
-	ret = rk_cma_check_region(dev, &rmem);
+	if (dev->of_node)
+		ret = rk_cma_dt_region(dev, &rmem);
+	else
+		ret = rk_dma_heap_boot_region(dev, &rmem);
 	if (ret)
 		return ret;
-
-	ret = of_reserved_mem_device_init(dev);
-	if (ret || !dev->cma_area) {
-		dev_err(dev, "no heap registered: the kernel did not set up a CMA area for the region (error %d)\n",
-			ret);
-		if (!ret)
-			of_reserved_mem_device_release(dev);
-		return -ENODEV;
-	}
 
 	h = devm_kzalloc(dev, sizeof(*h), GFP_KERNEL);
 	if (!h) {
@@ -909,6 +921,9 @@ int rk_dma_heap_cma_init(void)
 			return 0;
 		}
 	}
+	/* built in: the area of rk_dma_heap_cma= stands in for the node */
+	if (rk_dma_heap_boot_register())
+		return 0;
 	pr_info("no heap registered: the device tree has no enabled \"%s\" node\n",
 		RK_CMA_COMPATIBLE);
 	return 0;

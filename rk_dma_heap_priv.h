@@ -19,6 +19,11 @@
 
 #define RK_DMA_HEAP_OWNER_LEN	32
 
+/* compatible of the device-tree node that gives the CMA heap its region */
+#define RK_CMA_COMPATIBLE	"rockchip,rk-dma-heap-cma"
+
+struct reserved_mem;
+
 /**
  * struct rk_dma_heap - a registered heap
  * @name:	heap name, also the name of its device node
@@ -115,6 +120,26 @@ void rk_dma_heap_owner(struct rk_dma_heap_alloc *a, char *buf, size_t len);
 /* CMA heap (rk_dma_heap_cma.c) */
 int rk_dma_heap_cma_init(void);
 void rk_dma_heap_cma_exit(void);
+
+/*
+ * the area of the boot argument rk_dma_heap_cma= (rk_dma_heap_boot.c,
+ * built in only)
+ */
+#ifdef MODULE
+static inline bool rk_dma_heap_boot_register(void)
+{
+	return false;
+}
+
+static inline int rk_dma_heap_boot_region(struct device *dev,
+					  struct reserved_mem **rmem)
+{
+	return -ENODEV;
+}
+#else
+bool rk_dma_heap_boot_register(void);
+int rk_dma_heap_boot_region(struct device *dev, struct reserved_mem **rmem);
+#endif
 
 /* procfs and sysfs nodes (rk_dma_heap_procfs.c) */
 int rk_dma_heap_procfs_init(void);

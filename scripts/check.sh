@@ -32,7 +32,7 @@ skips=()
 bsp_status=0
 "$RK_TOP/scripts/bsp-source.sh" > /dev/null 2> "$host/bsp-source.log" || bsp_status=$?
 if [ "$bsp_status" = 2 ]; then
-	for v in $RK_BSP_KERNELS; do
+	for v in $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS; do
 		skips+=(--skip "$v=no Rockchip BSP tree: give one with BSP_SRC=/path")
 	done
 	rk_log "no Rockchip BSP tree: $RK_BSP_KERNELS skipped"
@@ -41,12 +41,33 @@ else
 fi
 # style-check.sh also checks the module's warnings on these
 export RK_CHECK_KERNELS=$kernels
+# the BSP kernel with rk_dma_heap built in has its own boots
+[ "$bsp_status" = 2 ] || kernels="$kernels $RK_BSP_INTREE_KERNELS"
+
+# build_kernel KERNEL: what one kernel's boots need (the module is built
+# into a bsp-intree kernel, whose test script makes its own initramfs)
+build_kernel() {
+	rk_kernel "$1"
+	if [ "$K_KIND" = bsp-intree ]; then
+		rk_kernel_build "$1"
+	else
+		"$RK_TOP/scripts/build.sh" "$1"
+	fi
+}
 
 # test_kernel KERNEL: the boots of one kernel; writes the summary's
 # arguments for them to out/KERNEL/summary.args
 test_kernel() {
 	local v=$1 log mode
 	: > "$out/$v/summary.args"
+	rk_kernel "$v"
+	if [ "$K_KIND" = bsp-intree ]; then
+		# its boots write their summary.args themselves
+		"$RK_TOP/scripts/bsp-intree-test.sh" > "$out/$v/test.log" 2>&1 ||
+			rk_log "Linux $v: failures, see the summary"
+		rk_log "Linux $v tested after $(( $(date +%s) - start )) s"
+		return
+	fi
 	for mode in check variant:nonode variant:badregion variant:unaligned; do
 		if ! log=$("$RK_TOP/scripts/guest.sh" "$mode" "$v"); then
 			log="$out/$v/console-${mode/:/-}.log"
@@ -74,9 +95,10 @@ test_kernel() {
 		"$RK_TOP/scripts/debian-kernel.sh" "$v" > /dev/null 2>&1 || true
 	done
 ) &
-order="debian-6.1 bsp-5.10 7.2 debian-7.2 arm64-7.2 debian-arm64-7.2 6.12
-	debian-6.12 arm64-6.12 debian-arm64-6.12 6.1 debian-5.10 5.10"
-[ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $RK_KERNELS $RK_BSP_KERNELS | tr ' ' '\n' | sort)" ] ||
+order="debian-6.1 bsp-5.10 7.2 bsp-intree-5.10 debian-7.2 arm64-7.2
+	debian-arm64-7.2 6.12 debian-6.12 arm64-6.12 debian-arm64-6.12 6.1
+	debian-5.10 5.10"
+[ "$(echo $order | tr ' ' '\n' | sort)" = "$(echo $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS | tr ' ' '\n' | sort)" ] ||
 	rk_die "scripts/check.sh: the build order does not list every kernel"
 # without the BSP tree: the order less the BSP kernels
 order=$(for v in $order; do
@@ -85,7 +107,7 @@ done)
 tester=
 for v in $order; do
 	mkdir -p "$out/$v"
-	if ! "$RK_TOP/scripts/build.sh" "$v" > /dev/null 2> "$out/$v/build.log"; then
+	if ! build_kernel "$v" > /dev/null 2> "$out/$v/build.log"; then
 		# in the summary as the kernel's failed boot, with the reason
 		rk_log "building for Linux $v failed"
 		{ tail -n 30 "$out/$v/build.log"; echo "building for Linux $v failed"; } \

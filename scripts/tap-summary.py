@@ -107,6 +107,15 @@ BOOT_NOTES = 3         # boot-time reports named per log
 BOOT_MARKER = "rk_dma_heap tests: begin, module not loaded yet"
 # How the module's own kernel messages begin (its pr_fmt).
 MODULE_PREFIX = "rk_dma_heap: "
+# Built in, the heap's first lines come from rk_dma_heap_cma_setup() in
+# the kernel's early setup (memblock time, one CPU, before any driver):
+# they do not end the boot part, the heap's later messages do.
+SETUP_PREFIXES = ("rk_dma_heap: rk_dma_heap_cma=", "rk_dma_heap: no rk_dma_heap_cma=")
+
+
+def is_module_line(line):
+    """A message of the module after the kernel's early setup."""
+    return MODULE_PREFIX in line and not any(p in line for p in SETUP_PREFIXES)
 
 PLAN_RE = re.compile(r"^1\.\.(\d+)\s*(?:#\s*(.*))?$")
 RESULT_RE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
@@ -348,23 +357,24 @@ def boot_lines(lines, markers):
     the console before RK-TAP-BEGIN, and the dmesg section up to the
     boot marker of run-all.sh (none of it when the marker is missing);
     either ends early at a message of the module (a kernel with the heap
-    built in, or an older guest that loaded it before the tests)."""
+    built in, or an older guest that loaded it before the tests) other
+    than the boot argument's setup line."""
     boot = set()
     if markers[BEGIN] is not None:
         for i in range(markers[BEGIN]):
-            if MODULE_PREFIX in lines[i]:
+            if is_module_line(lines[i]):
                 break
             boot.add(i)
     dmesg = markers[DMESG]
     if dmesg is not None:
         stop = markers[KMEMLEAK]
         stop = len(lines) if stop is None else stop
-        for i in range(dmesg + 1, stop):
-            if MODULE_PREFIX in lines[i]:
-                break
-            if BOOT_MARKER in lines[i]:
-                boot.update(range(dmesg + 1, i))
-                break
+        marker = next((i for i in range(dmesg + 1, stop)
+                       if BOOT_MARKER in lines[i]), None)
+        if marker is not None:
+            end = next((i for i in range(dmesg + 1, marker)
+                        if is_module_line(lines[i])), marker)
+            boot.update(range(dmesg + 1, end))
     return boot
 
 

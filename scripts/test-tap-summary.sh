@@ -138,6 +138,24 @@ sed -e '/^\[    2\.118206\] Run \/init as init process$/r '"$tmp/marker.txt" \
 expect "the same report after the boot marker fails" 1 "6 passed, 1 failed" \
 	'^FAIL \[6\.12\] kernel splat: WARNING: suspicious RCU usage ' '!^NOTE' \
 	-- 6.12="$tmp/late-splat.log"
+# Built in, the heap's boot-argument line comes first, at early setup:
+# a report after it is still a boot report; one after its later
+# messages is not.
+printf '[    0.000000] rk_dma_heap: rk_dma_heap_cma=66M: reserved 67584 KiB at 0x5be00000 for rk-dma-heap-cma\n' \
+	>"$tmp/setup.txt"
+sed -e '/^==== dmesg ====$/r '"$tmp/setup.txt" "$tmp/boot-splat.log" >"$tmp/builtin-splat.log"
+expect "built in: a report after the boot argument's line is a note" 0 "7 passed, 0 failed" \
+	'^NOTE \[6\.12\] kernel report at boot, before the module was loaded \(not counted\): WARNING: suspicious RCU usage ' \
+	'!^FAIL' \
+	-- 6.12="$tmp/builtin-splat.log"
+# ... and one before a later message of the built-in heap too.
+printf '[    1.163497] rk_dma_heap: no heap registered: the device tree has no enabled "rockchip,rk-dma-heap-cma" node\n' \
+	>"$tmp/noheap.txt"
+sed -e '/^\[    2\.118206\] Run \/init as init process$/r '"$tmp/noheap.txt" \
+	"$tmp/builtin-splat.log" >"$tmp/builtin-noheap.log"
+expect "built in: a report before the heap's driver messages is a note" 0 "7 passed, 0 failed" \
+	'^NOTE \[6\.12\] kernel report at boot' '!^FAIL' \
+	-- 6.12="$tmp/builtin-noheap.log"
 sed -e '/^==== dmesg ====$/r '"$tmp/rcu.txt" "$logs/good.log" >"$tmp/no-marker.log"
 expect "without the boot marker all of dmesg counts" 1 "6 passed, 1 failed" \
 	'^FAIL \[6\.12\] kernel splat: WARNING: suspicious RCU usage ' \

@@ -10,6 +10,13 @@
 #ifndef _LINUX_RK_DMA_HEAP_H
 #define _LINUX_RK_DMA_HEAP_H
 
+/*
+ * The BSP's header includes <linux/dma-buf.h>, and its callers (rknpu)
+ * rely on that for the dma-buf API.
+ */
+#include <linux/dma-buf.h>
+#include <linux/err.h>
+#include <linux/kconfig.h>
 #include <linux/types.h>
 #include <asm/pgtable.h>
 
@@ -85,6 +92,93 @@ struct rk_dma_heap_export_info {
 	bool support_cma;
 };
 
+/*
+ * In a Rockchip BSP tree whose heap scripts/bsp-intree.sh replaced, code
+ * that cannot reach rk_dma_heap (it is off, or a module while the caller
+ * is built in) finds no heap, as with the BSP's header when its heap is
+ * off: videobuf2-cma-sg then falls back to its device's CMA area.
+ */
+#if IS_ENABLED(CONFIG_RK_DMA_HEAP_BSP_TREE) && \
+	!IS_REACHABLE(CONFIG_DMABUF_HEAPS_ROCKCHIP_CMA_HEAP)
+static inline struct rk_dma_heap *rk_dma_heap_find(const char *name)
+{
+	return NULL;
+}
+
+static inline void rk_dma_heap_put(struct rk_dma_heap *heap)
+{
+}
+
+static inline struct rk_dma_heap *
+rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline struct dma_buf *
+rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
+			 unsigned int fd_flags, unsigned int heap_flags,
+			 const char *name)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void rk_dma_heap_buffer_free(struct dma_buf *dmabuf)
+{
+}
+
+static inline int rk_dma_heap_bufferfd_alloc(struct rk_dma_heap *heap,
+					     size_t len, unsigned int fd_flags,
+					     unsigned int heap_flags,
+					     const char *name)
+{
+	return -ENODEV;
+}
+
+static inline struct page *
+rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap, size_t len,
+			       const char *name)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
+						 struct page *pages,
+						 size_t len, const char *name)
+{
+}
+
+static inline int rk_dma_heap_set_dev(struct device *heap_dev)
+{
+	return -ENODEV;
+}
+
+static inline struct device *rk_dma_heap_get_dev(struct rk_dma_heap *heap)
+{
+	return NULL;
+}
+
+static inline const char *rk_dma_heap_get_name(struct rk_dma_heap *heap)
+{
+	return NULL;
+}
+
+static inline void *rk_dma_heap_get_drvdata(struct rk_dma_heap *heap)
+{
+	return NULL;
+}
+
+static inline void *rk_vmap_contig_pfn(unsigned long pfn, unsigned int count,
+				       pgprot_t prot)
+{
+	return NULL;
+}
+
+static inline struct cma *rk_dma_heap_get_cma(void)
+{
+	return NULL;
+}
+#else
 struct rk_dma_heap *rk_dma_heap_find(const char *name);
 void rk_dma_heap_put(struct rk_dma_heap *heap);
 struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info);
@@ -112,5 +206,22 @@ void *rk_dma_heap_get_drvdata(struct rk_dma_heap *heap);
 
 void *rk_vmap_contig_pfn(unsigned long pfn, unsigned int count, pgprot_t prot);
 struct cma *rk_dma_heap_get_cma(void);
+#endif
+
+/*
+ * Built into a Rockchip BSP kernel (scripts/bsp-intree.sh), the heap
+ * reserves the memory of the boot argument rk_dma_heap_cma=SIZE[@BASE]
+ * when the BSP's arch code calls this at boot; otherwise there is nothing
+ * to reserve.
+ */
+#if IS_BUILTIN(CONFIG_DMABUF_HEAPS_ROCKCHIP_CMA_HEAP) || \
+	IS_BUILTIN(CONFIG_RK_DMA_HEAP)
+int rk_dma_heap_cma_setup(void);
+#else
+static inline int rk_dma_heap_cma_setup(void)
+{
+	return 0;
+}
+#endif
 
 #endif /* _LINUX_RK_DMA_HEAP_H */
