@@ -365,6 +365,13 @@ static long rk_dma_heap_ioctl(struct file *file, unsigned int cmd,
 	in_size = min(in_size, ksize);
 	out_size = min(out_size, ksize);
 
+	/* a request that cannot return the fd would leave it to nobody */
+	if (out_size < offsetofend(struct rk_dma_heap_allocation_data, fd)) {
+		pr_warn_ratelimited("%s: allocation rejected: request 0x%x cannot return the fd (no read direction, or %u bytes)\n",
+				    heap->name, cmd, _IOC_SIZE(cmd));
+		return -EINVAL;
+	}
+
 	memset(&data, 0, sizeof(data));
 	if (copy_from_user(&data, (void __user *)arg, in_size))
 		return -EFAULT;

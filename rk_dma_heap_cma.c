@@ -132,10 +132,25 @@ static void rk_cma_mark(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
 	spin_unlock(&h->lock);
 }
 
+/* Whether the region has @len bytes free in one run, by our own bitmap. */
+static bool rk_cma_has_free_run(struct rk_cma_heap *h, size_t len)
+{
+	unsigned long first;
+
+	spin_lock(&h->lock);
+	first = bitmap_find_next_zero_area(h->bitmap, h->npages, 0,
+					   len >> PAGE_SHIFT, 0);
+	spin_unlock(&h->lock);
+	return first < h->npages;
+}
+
 /*
- * dma_alloc_pages() on our device takes the pages from its CMA area,
- * zeroed and written back, but when the area has no free block it quietly
- * returns ordinary pages: those are refused here.
+ * dma_alloc_pages() on our device takes the pages from its CMA area, but
+ * when the area has no free block it quietly falls back to ordinary pages,
+ * reclaiming (or calling the OOM killer) for them: the fallback may not
+ * retry, and what it returns is refused here. The pages come zeroed through the cache: the zeroes are
+ * written back before any device can see the buffer, or a device that
+ * writes only part of it would leave the page's old contents visible.
  */
 static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 					 dma_addr_t *dma)
@@ -143,8 +158,10 @@ static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 	struct page *pages;
 	phys_addr_t phys;
 
+	/* 5.10 passes a failed allocation's handle to DMA-API debugging */
+	*dma = DMA_MAPPING_ERROR;
 	pages = dma_alloc_pages(h->dev, len, dma, DMA_BIDIRECTIONAL,
-				GFP_KERNEL | __GFP_NOWARN);
+				GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	if (!pages)
 		return NULL;
 	/*
@@ -156,6 +173,7 @@ static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 	phys = page_to_phys(pages);
 	if (phys < h->base || phys - h->base > h->size - len)
 		goto err_free;
+	dma_sync_single_for_device(h->dev, *dma, len, DMA_TO_DEVICE);
 	return pages;
 
 err_free:
@@ -234,6 +252,10 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 				    heap->name, len, h->size);
 		return ERR_PTR(-EINVAL);
 	}
+
+	/* a region known to be full is not even tried */
+	if (!rk_cma_has_free_run(h, len))
+		return ERR_PTR(-ENOMEM);
 
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)

@@ -308,6 +308,24 @@ TEST_F(heap, mixed_alloc_free_cycles_leave_region_free)
 	close(fd);
 }
 
+/*
+ * Requests that could not return the fd: no read direction, or too short
+ * to hold it. EINVAL, and no buffer left behind an fd nobody knows.
+ */
+TEST_F(heap, request_that_cannot_return_the_fd)
+{
+	struct rk_dma_heap_allocation_data d = {
+		.len = RK_PAGE, .fd_flags = O_RDWR,
+	};
+	uint64_t len_only = RK_PAGE;
+
+	EXPECT_EQ(-1, ioctl(self->fd, _IOW('R', 0, d), &d));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR('H', 0, uint64_t), &len_only));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0LL, rk_info_total());
+}
+
 /* The number of open fds of this process. */
 static int count_fds(void)
 {
