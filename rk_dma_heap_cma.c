@@ -148,9 +148,10 @@ static bool rk_cma_has_free_run(struct rk_cma_heap *h, size_t len)
  * dma_alloc_pages() on our device takes the pages from its CMA area, but
  * when the area has no free block it quietly falls back to ordinary pages,
  * reclaiming (or calling the OOM killer) for them: the fallback may not
- * retry, and what it returns is refused here. The pages come zeroed through the cache: the zeroes are
- * written back before any device can see the buffer, or a device that
- * writes only part of it would leave the page's old contents visible.
+ * retry, and what it returns is refused here. The pages come zeroed
+ * through the cache: the zeroes are written back before any device can
+ * see the buffer, or a device that writes only part of it would leave the
+ * page's old contents visible.
  */
 static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 					 dma_addr_t *dma)
