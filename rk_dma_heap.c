@@ -14,26 +14,31 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <uapi/linux/rk-dma-heap.h>
 
 #include "rk_dma_heap_priv.h"
 
 #define RK_DMA_HEAP_MAX_HEAPS	16
 
-/* The registry: every registered heap, under rk_dma_heap_list_lock. */
+/*
+ * The registry, under rk_dma_heap_list_lock: every registered heap, the
+ * removed heaps that something still references, and the minor number of
+ * each registered heap's node.
+ */
 DEFINE_MUTEX(rk_dma_heap_list_lock);
 LIST_HEAD(rk_dma_heap_list);
+static LIST_HEAD(rk_dma_heap_removed);
+static DEFINE_XARRAY_ALLOC(rk_dma_heap_minors);
 
 static dev_t rk_dma_heap_devt;
 static struct class *rk_dma_heap_class;
-static DEFINE_IDA(rk_dma_heap_minors);
 static DEFINE_RATELIMIT_STATE(rk_dma_heap_enomem_rs, DEFAULT_RATELIMIT_INTERVAL,
 			      DEFAULT_RATELIMIT_BURST);
 
@@ -68,23 +73,60 @@ void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
 
 	mutex_lock(&heap->lock);
 	list_add(&a->node, &heap->allocs);
-	heap->nr_allocs++;
 	heap->used += size;
 	mutex_unlock(&heap->lock);
+}
+
+/*
+ * An allocation holds the heap from before the implementation is asked
+ * until its memory is back: a removed heap refuses new ones, and its
+ * implementation's state goes with the last.
+ */
+static int rk_dma_heap_get_alloc(struct rk_dma_heap *heap)
+{
+	int ret = 0;
+
+	mutex_lock(&heap->lock);
+	if (heap->removed) {
+		ret = -ENODEV;
+	} else {
+		heap->nr_allocs++;
+		refcount_inc(&heap->users);
+	}
+	mutex_unlock(&heap->lock);
+	if (ret)
+		pr_warn_ratelimited("%s: allocation refused: the heap's device is gone\n",
+				    heap->name);
+	return ret;
+}
+
+static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
+{
+	bool gone;
+
+	mutex_lock(&heap->lock);
+	gone = !--heap->nr_allocs && heap->removed;
+	mutex_unlock(&heap->lock);
+	if (gone && heap->ops->release)
+		heap->ops->release(heap);
+	rk_dma_heap_put(heap);
 }
 
 /**
  * rk_dma_heap_untrack() - stop tracking an allocation that is being freed
  * @heap:	the heap
  * @a:		the record
+ *
+ * Called once the allocation's memory is back: with the last allocation of
+ * a removed heap, the implementation's release operation runs here.
  */
 void rk_dma_heap_untrack(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a)
 {
 	mutex_lock(&heap->lock);
 	list_del(&a->node);
-	heap->nr_allocs--;
 	heap->used -= a->size;
 	mutex_unlock(&heap->lock);
+	rk_dma_heap_put_alloc(heap);
 }
 
 /**
@@ -193,13 +235,28 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_find);
  * @heap:	the heap; NULL is ignored
  *
  * The registry's own reference keeps a registered heap: a put without a
- * matching find is ignored with a dmesg line.
+ * matching find is ignored with a dmesg line. A removed heap goes with its
+ * last reference.
  */
 void rk_dma_heap_put(struct rk_dma_heap *heap)
 {
-	if (heap && !refcount_dec_not_one(&heap->users))
+	bool last;
+
+	if (!heap)
+		return;
+	mutex_lock(&rk_dma_heap_list_lock);
+	if (!heap->removed && refcount_read(&heap->users) == 1) {
+		mutex_unlock(&rk_dma_heap_list_lock);
 		pr_warn("%s: %s() without a matching rk_dma_heap_find(), ignored\n",
 			heap->name, __func__);
+		return;
+	}
+	last = refcount_dec_and_test(&heap->users);
+	if (last)
+		list_del(&heap->list);
+	mutex_unlock(&rk_dma_heap_list_lock);
+	if (last)
+		rk_dma_heap_free(heap);
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_put);
 
@@ -280,13 +337,29 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_set_dev);
 
 /* ------------------------------------------------------------ char device */
 
+/*
+ * An open file holds the heap; a node opened as its heap goes away finds
+ * no heap under its minor number.
+ */
 static int rk_dma_heap_open(struct inode *inode, struct file *file)
 {
-	struct rk_dma_heap *heap = container_of(inode->i_cdev,
-						struct rk_dma_heap, cdev);
+	struct rk_dma_heap *heap;
 
+	mutex_lock(&rk_dma_heap_list_lock);
+	heap = xa_load(&rk_dma_heap_minors, iminor(inode));
+	if (heap)
+		refcount_inc(&heap->users);
+	mutex_unlock(&rk_dma_heap_list_lock);
+	if (!heap)
+		return -ENODEV;
 	file->private_data = heap;
 	return nonseekable_open(inode, file);
+}
+
+static int rk_dma_heap_release(struct inode *inode, struct file *file)
+{
+	rk_dma_heap_put(file->private_data);
+	return 0;
 }
 
 /*
@@ -407,6 +480,7 @@ err_put:
 static const struct file_operations rk_dma_heap_fops = {
 	.owner		= THIS_MODULE,
 	.open		= rk_dma_heap_open,
+	.release	= rk_dma_heap_release,
 	.unlocked_ioctl	= rk_dma_heap_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
@@ -435,7 +509,8 @@ struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *e
 {
 	struct rk_dma_heap *heap;
 	struct device *dev;
-	int minor, ret;
+	u32 minor;
+	int ret;
 
 	if (!exp_info || !exp_info->name || !exp_info->name[0] ||
 	    !exp_info->ops || !exp_info->ops->allocate) {
@@ -468,22 +543,31 @@ struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *e
 		goto err_unlock;
 	}
 
-	minor = ida_alloc_max(&rk_dma_heap_minors, RK_DMA_HEAP_MAX_HEAPS - 1,
-			      GFP_KERNEL);
-	if (minor < 0) {
+	/* found by its minor number once the node can be opened */
+	ret = xa_alloc(&rk_dma_heap_minors, &minor, heap,
+		       XA_LIMIT(0, RK_DMA_HEAP_MAX_HEAPS - 1), GFP_KERNEL);
+	if (ret == -EBUSY) {
 		pr_err("cannot add heap %s: all %d device numbers are used\n",
 		       heap->name, RK_DMA_HEAP_MAX_HEAPS);
-		ret = minor;
-		goto err_unlock;
+		ret = -ENOSPC;
 	}
+	if (ret)
+		goto err_unlock;
 	heap->devt = MKDEV(MAJOR(rk_dma_heap_devt), minor);
 
-	cdev_init(&heap->cdev, &rk_dma_heap_fops);
-	heap->cdev.owner = THIS_MODULE;
-	ret = cdev_add(&heap->cdev, heap->devt, 1);
+	/* its own object: files opened on it may outlive the heap */
+	heap->cdev = cdev_alloc();
+	if (!heap->cdev) {
+		ret = -ENOMEM;
+		goto err_minor;
+	}
+	heap->cdev->ops = &rk_dma_heap_fops;
+	heap->cdev->owner = THIS_MODULE;
+	ret = cdev_add(heap->cdev, heap->devt, 1);
 	if (ret) {
 		pr_err("cannot add the character device of heap %s: %d\n",
 		       heap->name, ret);
+		kobject_put(&heap->cdev->kobj);
 		goto err_minor;
 	}
 
@@ -504,9 +588,9 @@ struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *e
 	return heap;
 
 err_cdev:
-	cdev_del(&heap->cdev);
+	cdev_del(heap->cdev);
 err_minor:
-	ida_free(&rk_dma_heap_minors, minor);
+	xa_erase(&rk_dma_heap_minors, minor);
 err_unlock:
 	mutex_unlock(&rk_dma_heap_list_lock);
 	rk_dma_heap_free(heap);
@@ -532,35 +616,53 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_add);
 
 /**
  * rk_dma_heap_remove() - unregister a heap and remove its device node
- * @heap:	a heap returned by rk_dma_heap_add(), with no live allocation
+ * @heap:	a heap returned by rk_dma_heap_register()
  *
- * Drops the registry's reference; the structure goes when the last
- * rk_dma_heap_find() reference is dropped, or right here, with a dmesg line,
- * when the module is on its way out and references were never dropped.
+ * New allocations are refused from here on. Live ones keep working: the
+ * implementation's release operation runs when the last is gone (or right
+ * here if there is none), and the structure goes with the last reference
+ * (rk_dma_heap_find(), open files, allocations).
  */
 void rk_dma_heap_remove(struct rk_dma_heap *heap)
 {
-	unsigned int leaked;
+	bool gone;
 
 	mutex_lock(&rk_dma_heap_list_lock);
-	list_del(&heap->list);
+	mutex_lock(&heap->lock);
+	heap->removed = true;
+	gone = !heap->nr_allocs;
+	mutex_unlock(&heap->lock);
+	list_move(&heap->list, &rk_dma_heap_removed);
+	xa_erase(&rk_dma_heap_minors, MINOR(heap->devt));
 	mutex_unlock(&rk_dma_heap_list_lock);
 
 	device_destroy(rk_dma_heap_class, heap->devt);
-	cdev_del(&heap->cdev);
-	ida_free(&rk_dma_heap_minors, MINOR(heap->devt));
+	cdev_del(heap->cdev);
+	if (heap->heap_dev == heap->dev)
+		heap->heap_dev = NULL;
 	heap->dev = NULL;
 
-	/*
-	 * Every driver that looked the heap up uses our symbols, so it has
-	 * been unloaded before we can be: references left now were leaked
-	 * (videobuf2-cma-sg never puts its heap). Nobody can use them.
-	 */
-	leaked = refcount_read(&heap->users) - 1;
-	if (leaked)
+	if (gone && heap->ops->release)
+		heap->ops->release(heap);
+	rk_dma_heap_put(heap);	/* the registry's */
+}
+
+/*
+ * At unload: every driver that looked a heap up uses our symbols, so it
+ * has been unloaded before us, and dma-bufs and open nodes pin us. What
+ * is left are references never dropped (videobuf2-cma-sg never puts its
+ * heap): nobody can use them.
+ */
+static void rk_dma_heap_free_removed(void)
+{
+	struct rk_dma_heap *heap, *tmp;
+
+	list_for_each_entry_safe(heap, tmp, &rk_dma_heap_removed, list) {
 		pr_info("%s: %u reference(s) from rk_dma_heap_find() were never released with rk_dma_heap_put()\n",
-			heap->name, leaked);
-	rk_dma_heap_free(heap);
+			heap->name, refcount_read(&heap->users));
+		list_del(&heap->list);
+		rk_dma_heap_free(heap);
+	}
 }
 
 /* ------------------------------------------------------------ allocation */
@@ -604,7 +706,8 @@ static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
  *
  * Return: the dma-buf, or ERR_PTR(-EINVAL) for a NULL heap, a zero or
  * oversized @len, or unknown flags; ERR_PTR(-ENOMEM) when the heap's region
- * cannot satisfy the request. Never NULL.
+ * cannot satisfy the request; ERR_PTR(-ENODEV) when the heap's device is
+ * gone. Never NULL.
  */
 struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 					 unsigned int fd_flags,
@@ -619,13 +722,18 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 		return ERR_PTR(-EINVAL);
 	}
 	ret = rk_dma_heap_check_request(heap, len, fd_flags, heap_flags);
+	if (!ret)
+		ret = rk_dma_heap_get_alloc(heap);
 	if (ret)
 		return ERR_PTR(ret);
 
 	dmabuf = heap->ops->allocate(heap, PAGE_ALIGN(len), fd_flags,
 				     heap_flags, name);
-	if (IS_ERR(dmabuf) && PTR_ERR(dmabuf) == -ENOMEM)
-		rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+	if (IS_ERR(dmabuf)) {
+		if (PTR_ERR(dmabuf) == -ENOMEM)
+			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+		rk_dma_heap_put_alloc(heap);
+	}
 	return dmabuf;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_buffer_alloc);
@@ -687,7 +795,8 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_bufferfd_alloc);
  * rk_dma_heap_free_contig_pages() and the same @len.
  *
  * Return: the first page, or ERR_PTR(-EINVAL) for a NULL heap or a bad
- * @len, ERR_PTR(-EOPNOTSUPP) if the heap cannot do it, ERR_PTR(-ENOMEM).
+ * @len, ERR_PTR(-EOPNOTSUPP) if the heap cannot do it, ERR_PTR(-ENOMEM),
+ * ERR_PTR(-ENODEV) when the heap's device is gone.
  */
 struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 					    size_t len, const char *name)
@@ -704,10 +813,16 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 		return ERR_PTR(ret);
 	if (!heap->ops->contig_alloc)
 		return ERR_PTR(-EOPNOTSUPP);
+	ret = rk_dma_heap_get_alloc(heap);
+	if (ret)
+		return ERR_PTR(ret);
 
 	page = heap->ops->contig_alloc(heap, PAGE_ALIGN(len), name);
-	if (IS_ERR(page) && PTR_ERR(page) == -ENOMEM)
-		rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+	if (IS_ERR(page)) {
+		if (PTR_ERR(page) == -ENOMEM)
+			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+		rk_dma_heap_put_alloc(heap);
+	}
 	return page;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_alloc_contig_pages);
@@ -811,7 +926,8 @@ static void __exit rk_dma_heap_exit(void)
 	rk_dma_heap_procfs_exit();
 	class_destroy(rk_dma_heap_class);
 	unregister_chrdev_region(rk_dma_heap_devt, RK_DMA_HEAP_MAX_HEAPS);
-	ida_destroy(&rk_dma_heap_minors);
+	rk_dma_heap_free_removed();
+	xa_destroy(&rk_dma_heap_minors);
 }
 module_exit(rk_dma_heap_exit);
 

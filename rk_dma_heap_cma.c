@@ -63,6 +63,7 @@ struct rk_cma_mem {
  * @lock:	protects @bitmap
  * @bitmap:	one bit per page of the region, set while allocated by us
  * @contig:	allocations of contiguous pages, by first pfn
+ * @node:	entry in rk_cma_states
  */
 struct rk_cma_heap {
 	struct rk_dma_heap *heap;
@@ -74,7 +75,15 @@ struct rk_cma_heap {
 	spinlock_t lock;	/* protects bitmap */
 	unsigned long *bitmap;
 	struct xarray contig;
+	struct list_head node;
 };
+
+/*
+ * Every heap state, also those that outlive their device's binding while
+ * buffers remain: the device cannot be bound again until they are back.
+ */
+static DEFINE_MUTEX(rk_cma_states_lock);
+static LIST_HEAD(rk_cma_states);
 
 /**
  * struct rk_cma_buffer - one allocation
@@ -276,12 +285,18 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 	return buf;
 }
 
-static void rk_cma_buffer_free(struct rk_cma_buffer *buf)
+/*
+ * Give the memory back, then (@tracked) end the record: with the last
+ * buffer of a removed heap, the heap's state goes there.
+ */
+static void rk_cma_buffer_free(struct rk_cma_buffer *buf, bool tracked)
 {
 	struct rk_cma_heap *h = buf->h;
 
 	rk_cma_mark(h, buf, false);
 	h->mem->free(h, buf->pages, buf->len, buf->dma);
+	if (tracked)
+		rk_dma_heap_untrack(buf->heap, &buf->rec);
 	kfree(buf);
 }
 
@@ -560,8 +575,7 @@ static void rk_cma_release(struct dma_buf *dmabuf)
 	if (buf->vmap_cnt)
 		pr_warn("%s: buffer released with %u kernel mapping(s) left\n",
 			buf->heap->name, buf->vmap_cnt);
-	rk_dma_heap_untrack(buf->heap, &buf->rec);
-	rk_cma_buffer_free(buf);
+	rk_cma_buffer_free(buf, true);
 }
 
 static const struct dma_buf_ops rk_cma_dmabuf_ops = {
@@ -605,7 +619,7 @@ static struct dma_buf *rk_cma_allocate(struct rk_dma_heap *heap,
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
 		/* Not exported: the release callback will not run. */
-		rk_cma_buffer_free(buf);
+		rk_cma_buffer_free(buf, false);
 		return dmabuf;
 	}
 	rk_dma_heap_track(heap, &buf->rec, page_to_phys(buf->pages), buf->len,
@@ -625,7 +639,7 @@ static struct page *rk_cma_alloc_contig_pages(struct rk_dma_heap *heap,
 		return ERR_CAST(buf);
 	ret = xa_insert(&h->contig, page_to_pfn(buf->pages), buf, GFP_KERNEL);
 	if (ret) {
-		rk_cma_buffer_free(buf);
+		rk_cma_buffer_free(buf, false);
 		return ERR_PTR(ret);
 	}
 	rk_dma_heap_track(heap, &buf->rec, page_to_phys(buf->pages), buf->len,
@@ -653,8 +667,7 @@ static void rk_cma_free_contig_pages(struct rk_dma_heap *heap,
 		       buf ? " with that length" : "");
 		return;
 	}
-	rk_dma_heap_untrack(heap, &buf->rec);
-	rk_cma_buffer_free(buf);
+	rk_cma_buffer_free(buf, true);
 }
 
 /*
@@ -719,12 +732,31 @@ static void rk_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
 	spin_unlock(&h->lock);
 }
 
+/*
+ * The heap was removed and its last buffer is gone: the region goes back
+ * to the device, which we no longer hold.
+ */
+static void rk_cma_release_heap(struct rk_dma_heap *heap)
+{
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+
+	mutex_lock(&rk_cma_states_lock);
+	list_del(&h->node);
+	mutex_unlock(&rk_cma_states_lock);
+	xa_destroy(&h->contig);
+	of_reserved_mem_device_release(h->dev);
+	put_device(h->dev);
+	kfree(h->bitmap);
+	kfree(h);
+}
+
 static const struct rk_dma_heap_ops rk_cma_heap_ops = {
 	.allocate		= rk_cma_allocate,
 	.contig_alloc		= rk_cma_alloc_contig_pages,
 	.contig_free		= rk_cma_free_contig_pages,
 	.region_info		= rk_cma_region_info,
 	.show_bitmap		= rk_cma_show_bitmap,
+	.release		= rk_cma_release_heap,
 };
 
 /* ------------------------------------------------------- platform driver */
@@ -822,6 +854,18 @@ static int rk_cma_dt_region(struct device *dev, struct reserved_mem **rmem)
 	return 0;
 }
 
+static bool rk_cma_state_of(struct device *dev)
+{
+	struct rk_cma_heap *h;
+	bool found = false;
+
+	mutex_lock(&rk_cma_states_lock);
+	list_for_each_entry(h, &rk_cma_states, node)
+		found |= h->dev == dev;
+	mutex_unlock(&rk_cma_states_lock);
+	return found;
+}
+
 static int rk_cma_probe(struct platform_device *pdev)
 {
 	struct rk_dma_heap_export_info info = {
@@ -835,9 +879,13 @@ static int rk_cma_probe(struct platform_device *pdev)
 	int ret;
 
 	/*
-	 * Probe errors are reported here in one line and returned as -ENODEV,
-	 * which the driver core does not report again.
+	 * Probe errors are reported here in one line and returned as -ENODEV
+	 * (or -EBUSY), which the driver core does not report again.
 	 */
+	if (rk_cma_state_of(dev)) {
+		dev_err(dev, "no heap registered: buffers of the device's previous heap are still in use\n");
+		return -EBUSY;
+	}
 	if (dev->of_node)
 		ret = rk_cma_dt_region(dev, &rmem);
 	else
@@ -845,7 +893,8 @@ static int rk_cma_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 
-	h = devm_kzalloc(dev, sizeof(*h), GFP_KERNEL);
+	/* not device-managed: buffers may outlive the binding */
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
 		ret = -ENOMEM;
 		goto err_release;
@@ -857,28 +906,47 @@ static int rk_cma_probe(struct platform_device *pdev)
 	h->npages = rmem->size >> PAGE_SHIFT;
 	spin_lock_init(&h->lock);
 	xa_init(&h->contig);
-	h->bitmap = devm_kcalloc(dev, BITS_TO_LONGS(h->npages),
-				 sizeof(*h->bitmap), GFP_KERNEL);
+	h->bitmap = kcalloc(BITS_TO_LONGS(h->npages), sizeof(*h->bitmap),
+			    GFP_KERNEL);
 	if (!h->bitmap) {
 		ret = -ENOMEM;
-		goto err_release;
+		goto err_free;
 	}
 
 	info.priv = h;
+	get_device(dev);
 	h->heap = rk_dma_heap_register(&info, dev);
 	if (IS_ERR(h->heap)) {
 		ret = PTR_ERR(h->heap);
 		dev_err(dev, "no heap registered: %d\n", ret);
-		goto err_release;
+		goto err_put;
 	}
+	mutex_lock(&rk_cma_states_lock);
+	list_add(&h->node, &rk_cma_states);
+	mutex_unlock(&rk_cma_states_lock);
 	platform_set_drvdata(pdev, h);
 	dev_info(dev, "heap %s: %zu KiB at %pa, allocated with %s\n",
 		 h->heap->name, h->size >> 10, &h->base, h->mem->name);
 	return 0;
 
+err_put:
+	put_device(dev);
+	kfree(h->bitmap);
+err_free:
+	kfree(h);
 err_release:
 	of_reserved_mem_device_release(dev);
 	return ret == -ENOMEM ? ret : -ENODEV;
+}
+
+/* whether this module is being unloaded (never, built in) */
+static bool rk_cma_unloading(void)
+{
+#ifdef MODULE
+	return THIS_MODULE->state == MODULE_STATE_GOING;
+#else
+	return false;
+#endif
 }
 
 static void rk_cma_remove_heap(struct platform_device *pdev)
@@ -888,19 +956,21 @@ static void rk_cma_remove_heap(struct platform_device *pdev)
 	unsigned long pfn;
 
 	/*
-	 * dma-bufs pin this module, so only contiguous pages of drivers that
-	 * were unloaded without freeing them can be left: reclaim them.
+	 * On unload, dma-bufs pin this module, so only contiguous pages of
+	 * drivers that were unloaded without freeing them can be left:
+	 * reclaim them. When only the device goes, their drivers may still
+	 * use and free them, as they may the dma-bufs: the heap's state stays
+	 * until the last of them is back.
 	 */
-	xa_for_each(&h->contig, pfn, buf) {
-		pr_warn("%s: freeing %zu KiB of contiguous pages that %s never freed\n",
-			h->heap->name, buf->len >> 10, buf->rec.owner);
-		xa_erase(&h->contig, pfn);
-		rk_dma_heap_untrack(h->heap, &buf->rec);
-		rk_cma_buffer_free(buf);
+	if (rk_cma_unloading()) {
+		xa_for_each(&h->contig, pfn, buf) {
+			pr_warn("%s: freeing %zu KiB of contiguous pages that %s never freed\n",
+				h->heap->name, buf->len >> 10, buf->rec.owner);
+			xa_erase(&h->contig, pfn);
+			rk_cma_buffer_free(buf, true);
+		}
 	}
-	xa_destroy(&h->contig);
 	rk_dma_heap_remove(h->heap);
-	of_reserved_mem_device_release(&pdev->dev);
 }
 
 RK_PLATFORM_REMOVE(rk_cma_remove, rk_cma_remove_heap)

@@ -30,15 +30,20 @@ struct reserved_mem;
  * @ops:	the implementation's operations
  * @priv:	the implementation's data
  * @support_cma: the heap allocates from CMA
- * @users:	references: one of the registry, one per rk_dma_heap_find()
- * @list:	entry in the registry
+ * @users:	references: the registry's, one per rk_dma_heap_find(), per
+ *		open file of the node and per live allocation; the structure
+ *		goes with the last
+ * @removed:	no longer registered: allocations are refused
+ * @list:	entry in the registry, or in the list of removed heaps that
+ *		are still referenced (both under rk_dma_heap_list_lock)
  * @devt:	device number of /dev/rk_dma_heap/<name>
  * @cdev:	the character device
  * @dev:	the device behind the node
  * @heap_dev:	the device that allocates and maps the memory
- * @lock:	protects @allocs, @nr_allocs, @nr_attachments and @used
+ * @lock:	protects @allocs, @nr_allocs, @nr_attachments, @used and the
+ *		change of @removed
  * @allocs:	live allocations (struct rk_dma_heap_alloc), newest first
- * @nr_allocs:	entries on @allocs
+ * @nr_allocs:	entries on @allocs, and allocations under way
  * @nr_attachments: attachments over all entries of @allocs
  * @used:	bytes in live allocations
  */
@@ -48,9 +53,10 @@ struct rk_dma_heap {
 	void *priv;
 	bool support_cma;
 	refcount_t users;
+	bool removed;
 	struct list_head list;
 	dev_t devt;
-	struct cdev cdev;
+	struct cdev *cdev;
 	struct device *dev;
 	struct device *heap_dev;
 

@@ -4,7 +4,7 @@
 # Usage: run-all.sh [TEST...]   (default: every test of the guest, in order)
 echo 1 > /proc/sys/kernel/printk
 if [ $# -eq 0 ]; then
-	set -- /tests/module.sh /tests/kunit.sh $(ls /tests/bin/* 2>/dev/null) /tests/lifecycle.sh
+	set -- /tests/module.sh /tests/kunit.sh $(ls /tests/bin/* 2>/dev/null) /tests/unbind.sh /tests/lifecycle.sh
 fi
 # What the kernel reports before this line in its log is the boot's, not
 # the module's: scripts/tap-summary.py notes it but fails only on reports

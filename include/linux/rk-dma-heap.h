@@ -57,6 +57,8 @@ struct rk_dma_heap_region_info {
  * @show_bitmap:	print one bit per page of the region, set while the
  *			page is not free, as 32-bit hex words, eight a line
  *			(optional)
+ * @release:		the heap was removed and its last allocation is gone:
+ *			free what served allocations (optional)
  *
  * @name is the owner shown in /proc/rk_dma_heap/rk-dma-heap-info; NULL
  * means the allocating thread.
@@ -76,6 +78,7 @@ struct rk_dma_heap_ops {
 	void (*region_info)(struct rk_dma_heap *heap,
 			    struct rk_dma_heap_region_info *info);
 	void (*show_bitmap)(struct rk_dma_heap *heap, struct seq_file *m);
+	void (*release)(struct rk_dma_heap *heap);
 };
 
 /**

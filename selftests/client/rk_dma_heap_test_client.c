@@ -17,6 +17,10 @@
  *   vmap SLOT			dma_buf_vmap(); result "sum S" of all bytes
  *   free SLOT			free a buffer or contiguous pages
  *   info SLOT			result "phys 0x.. len N"
+ *   unbind-heap 0		unbind the heap's platform device from its driver,
+ *				as removing its device-tree overlay does
+ *   bind-heap 0		bind it again: result "bound 1", or "bound 0" if
+ *				its probe failed
  * A failing command fails the write() with its errno.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -49,6 +53,7 @@ struct client_slot {
 struct client {
 	struct device *dev;
 	struct rk_dma_heap *heap;
+	struct device *heap_dev;
 	struct dentry *file;
 	struct mutex lock;	/* serialises commands */
 	char result[128];
@@ -190,6 +195,13 @@ static int client_cmd(struct client *c, char *line)
 		client_detach(s);
 	} else if (!strcmp(cmd, "vmap")) {
 		return client_vmap(c, s);
+	} else if (!strcmp(cmd, "unbind-heap")) {
+		device_release_driver(c->heap_dev);
+	} else if (!strcmp(cmd, "bind-heap")) {
+		n = device_attach(c->heap_dev);
+		if (n < 0)
+			return n;
+		snprintf(c->result, sizeof(c->result), "bound %d", n);
 	} else if (!strcmp(cmd, "free")) {
 		if (!s->dmabuf && !s->pages)
 			return -EINVAL;
@@ -251,6 +263,7 @@ static int client_probe(struct platform_device *pdev)
 	if (!c->heap)
 		return dev_err_probe(c->dev, -EPROBE_DEFER, "no heap %s yet\n",
 				     RK_DMA_HEAP_CMA_NAME);
+	c->heap_dev = get_device(rk_dma_heap_get_dev(c->heap));
 	c->file = debugfs_create_file(dev_name(c->dev), 0600, client_dir, c,
 				      &client_fops);
 	platform_set_drvdata(pdev, c);
@@ -265,6 +278,7 @@ static void client_remove_common(struct platform_device *pdev)
 	debugfs_remove(c->file);
 	for (i = 0; i < NR_SLOTS; i++)
 		client_free(c, &c->slot[i]);
+	put_device(c->heap_dev);
 	rk_dma_heap_put(c->heap);
 }
 
