@@ -25,6 +25,28 @@ busy() {
 	[ -c "$NODE" ] || { echo "node gone after the refused rmmod"; return 1; }
 }
 
+# a mapping alone (its fd closed) pins the module just as well
+busy_mapping() {
+	out=$(rk_heap_demo -m -c 'rmmod rk_dma_heap 2>&1; echo "status $?"' 64) || return 1
+	echo "$out" | grep -q "^status [1-9]" || { echo "rmmod succeeded with a live mapping: $out"; return 1; }
+	[ -c "$NODE" ] || { echo "node gone after the refused rmmod"; return 1; }
+}
+
+# CYCLES loads and unloads, each with buffers allocated and freed between
+cycles() {
+	i=0
+	while [ $i -lt 100 ]; do
+		i=$((i + 1))
+		insmod /lib/modules/rk/rk-dma-heap.ko || { echo "insmod $i failed"; return 1; }
+		rk_heap_demo -c true 4 64 1024 > /tmp/cycle.out ||
+			{ echo "cycle $i:"; cat /tmp/cycle.out; return 1; }
+		grep -q "^freed 3 buffers" /tmp/cycle.out ||
+			{ echo "cycle $i:"; cat /tmp/cycle.out; return 1; }
+		rmmod rk_dma_heap || { echo "rmmod $i failed"; return 1; }
+	done
+	[ ! -e "$NODE" ] || { echo "$NODE left after the cycles"; return 1; }
+}
+
 # Whether kunit.sh ran the KUnit case find_without_put, which leaves one
 # reference from rk_dma_heap_find() unreleased, as videobuf2-cma-sg does.
 # Kernels without KUnit (Debian's) do not run it.
@@ -41,8 +63,9 @@ leaked_ref() {
 		"$(dmesg_count 'rk_dma_heap: rk-dma-heap-cma: 1 reference(s) from rk_dma_heap_find() were never released with rk_dma_heap_put()')"
 }
 
-tap_plan 7
+tap_plan 9
 tap_check "rmmod is refused while a buffer is alive" busy
+tap_check "rmmod is refused while only a mapping is alive" busy_mapping
 tap_check "rmmod removes the node, the class and the /proc and /sys nodes" gone
 if kunit_leaked_ref; then
 	tap_check "a reference never put does not stop the unload; dmesg says so" leaked_ref
@@ -54,4 +77,5 @@ tap_check "second insmod registers the heap again" back
 tap_check "second rmmod" gone
 tap_check "third insmod" back
 tap_check "final rmmod" gone
+tap_check "100 insmod/rmmod cycles with buffers allocated and freed between" cycles
 tap_done

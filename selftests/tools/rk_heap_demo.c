@@ -2,8 +2,9 @@
 /*
  * rk_heap_demo: allocate a few buffers from /dev/rk_dma_heap/rk-dma-heap-cma
  * as Rockchip programs do, run a command while they are held (default: show
- * the info node), then free them.
- * Usage: rk_heap_demo [-c COMMAND] SIZE_KIB[:NAME]...
+ * the info node), then free them. With -m, only mappings hold the buffers
+ * while the command runs: every fd is closed first.
+ * Usage: rk_heap_demo [-m] [-c COMMAND] SIZE_KIB[:NAME]...
  */
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
@@ -12,8 +13,15 @@
 int main(int argc, char **argv)
 {
 	const char *cmd = "cat " RK_INFO_NODE;
-	int heap, fds[32], n = 0, i;
+	int heap, fds[32], n = 0, i, maps_only = 0;
+	void *maps[32];
+	size_t lens[32];
 
+	if (argc > 1 && !strcmp(argv[1], "-m")) {
+		maps_only = 1;
+		argv++;
+		argc--;
+	}
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cmd = argv[2];
 		argv += 2;
@@ -46,18 +54,29 @@ int main(int argc, char **argv)
 			memset(p, 0x5a, kib << 10);
 			sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
 			ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
-			munmap(p, kib << 10);
 		}
+		maps[n] = p;
+		lens[n] = kib << 10;
 		printf("allocated %lu KiB as fd %d (inode %lu)%s%s\n", kib, fd,
 		       rk_ino(fd), name ? ", named " : "", name ? name + 1 : "");
 		fds[n++] = fd;
 	}
 	fflush(stdout);
+	if (maps_only) {
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		close(heap);
+	}
 	if (system(cmd) != 0)
 		printf("'%s' failed\n", cmd);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	for (i = 0; i < n; i++) {
+		if (maps[i] != MAP_FAILED)
+			munmap(maps[i], lens[i]);
+		if (!maps_only)
+			close(fds[i]);
+	}
 	printf("freed %d buffers\n", n);
-	close(heap);
+	if (!maps_only)
+		close(heap);
 	return 0;
 }
