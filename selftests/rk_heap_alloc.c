@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
+#include "rk_fixture.h"
 
 FIXTURE(heap) {
 	int fd;
@@ -26,11 +27,10 @@ FIXTURE_SETUP(heap)
 	ASSERT_EQ(0UL, rk_cma_used_pages()) TH_LOG("region not empty at start");
 }
 
-FIXTURE_TEARDOWN(heap)
+/* whatever a test did, its buffers must all be back */
+FIXTURE_TEARDOWN_PARENT(heap)
 {
-	close(self->fd);
-	/* whatever a test did, its buffers must all be back */
-	EXPECT_EQ(0UL, rk_cma_used_pages());
+	rk_fixture_check(_metadata);
 }
 
 /* Allocate, check range, size and zeroed contents; dirty it; free it. */
@@ -64,7 +64,7 @@ static void check_buffer(struct __test_metadata *_metadata, int heap,
 	close(fd);
 }
 
-TEST_F(heap, sizes_zeroed_and_inside_region)
+TEST_F_TIMEOUT(heap, sizes_zeroed_and_inside_region, RK_TIMEOUT)
 {
 	uint64_t sizes[] = { 1, RK_PAGE, 3 * RK_PAGE + 1, 1 << 20,
 			     (16 << 20) + RK_PAGE, self->size };
@@ -77,7 +77,7 @@ TEST_F(heap, sizes_zeroed_and_inside_region)
 	check_buffer(_metadata, self->fd, self->base, self->size, 1 << 20);
 }
 
-TEST_F(heap, fill_then_enomem_then_all_free)
+TEST_F_TIMEOUT(heap, fill_then_enomem_then_all_free, RK_TIMEOUT)
 {
 	int fds[128], n = 0, fd, i;
 
@@ -107,7 +107,7 @@ TEST_F(heap, fill_then_enomem_then_all_free)
  * it directly instead of skipping to the next 16 MiB boundary and wasting
  * the gap.
  */
-TEST_F(heap, large_buffers_are_not_aligned_beyond_1mib)
+TEST_F_TIMEOUT(heap, large_buffers_are_not_aligned_beyond_1mib, RK_TIMEOUT)
 {
 	struct rk_info a, b;
 	int fd1, fd2;
@@ -133,7 +133,7 @@ TEST_F(heap, large_buffers_are_not_aligned_beyond_1mib)
  * 98% of region / 520 KiB is asked, so that a few pages CMA cannot take
  * at that moment do not fail the test).
  */
-TEST_F(heap, packing_of_520k_buffers_follows_the_backend)
+TEST_F_TIMEOUT(heap, packing_of_520k_buffers_follows_the_backend, RK_TIMEOUT)
 {
 	const uint64_t len = 520 << 10;
 	enum rk_backend backend = rk_backend();
@@ -177,7 +177,7 @@ TEST_F(heap, packing_of_520k_buffers_follows_the_backend)
 		close(fds[i]);
 }
 
-TEST_F(heap, both_magics)
+TEST_F_TIMEOUT(heap, both_magics, RK_TIMEOUT)
 {
 	int fd;
 
@@ -189,7 +189,7 @@ TEST_F(heap, both_magics)
 	close(fd);
 }
 
-TEST_F(heap, shorter_and_longer_argument)
+TEST_F_TIMEOUT(heap, shorter_and_longer_argument, RK_TIMEOUT)
 {
 	struct { uint64_t len; uint32_t fd; uint32_t fd_flags; } small = {
 		.len = RK_PAGE, .fd_flags = O_RDWR,
@@ -214,7 +214,7 @@ TEST_F(heap, shorter_and_longer_argument)
 	close(big.fd);
 }
 
-TEST_F(heap, einval_cases)
+TEST_F_TIMEOUT(heap, einval_cases, RK_TIMEOUT)
 {
 	struct rk_dma_heap_allocation_data d;
 
@@ -246,7 +246,7 @@ TEST_F(heap, einval_cases)
 	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: .* bytes is more than the whole region'"));
 }
 
-TEST_F(heap, enotty_cases)
+TEST_F_TIMEOUT(heap, enotty_cases, RK_TIMEOUT)
 {
 	struct rk_dma_heap_allocation_data d = { .len = RK_PAGE };
 
@@ -258,7 +258,7 @@ TEST_F(heap, enotty_cases)
 	EXPECT_EQ(ENOTTY, errno);
 }
 
-TEST_F(heap, fd_flags_reach_the_new_fd)
+TEST_F_TIMEOUT(heap, fd_flags_reach_the_new_fd, RK_TIMEOUT)
 {
 	int fd;
 
@@ -279,7 +279,7 @@ TEST_F(heap, fd_flags_reach_the_new_fd)
 	close(fd);
 }
 
-TEST_F(heap, mixed_alloc_free_cycles_leave_region_free)
+TEST_F_TIMEOUT(heap, mixed_alloc_free_cycles_leave_region_free, RK_TIMEOUT)
 {
 	static const uint64_t sizes[] = { RK_PAGE, 5 * RK_PAGE, 64 << 10,
 					  300 << 10, 1 << 20, 3 << 20,
@@ -312,7 +312,7 @@ TEST_F(heap, mixed_alloc_free_cycles_leave_region_free)
  * Requests that could not return the fd: no read direction, or too short
  * to hold it. EINVAL, and no buffer left behind an fd nobody knows.
  */
-TEST_F(heap, request_that_cannot_return_the_fd)
+TEST_F_TIMEOUT(heap, request_that_cannot_return_the_fd, RK_TIMEOUT)
 {
 	struct rk_dma_heap_allocation_data d = {
 		.len = RK_PAGE, .fd_flags = O_RDWR,
@@ -345,7 +345,7 @@ static int count_fds(void)
  * The argument readable but not writable: the result cannot reach the
  * caller, so the call fails with EFAULT and leaves no fd and no buffer.
  */
-TEST_F(heap, unwritable_result_leaves_no_fd_and_no_buffer)
+TEST_F_TIMEOUT(heap, unwritable_result_leaves_no_fd_and_no_buffer, RK_TIMEOUT)
 {
 	struct rk_dma_heap_allocation_data *d;
 	int before;

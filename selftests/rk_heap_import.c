@@ -11,6 +11,7 @@
 #include <xf86drm.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
+#include "rk_fixture.h"
 
 static int open_vgem(void)
 {
@@ -35,7 +36,7 @@ static int open_vgem(void)
 	return -1;
 }
 
-TEST(vgem_import_close_reimport)
+RK_TEST(vgem_import_close_reimport)
 {
 	struct rk_info info;
 	uint32_t h1, h2;
@@ -102,7 +103,7 @@ static int open_vivid_capture(void)
 	return -1;
 }
 
-TEST(vivid_captures_into_heap_buffers)
+RK_TEST(vivid_captures_into_heap_buffers)
 {
 	struct v4l2_requestbuffers req = { 0 };
 	struct v4l2_format fmt = { 0 };

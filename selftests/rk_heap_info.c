@@ -14,6 +14,7 @@
 #include <xf86drm.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
+#include "rk_fixture.h"
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -58,7 +59,7 @@ static int sum_allocs(const char *text, unsigned long long *sum)
 	return n;
 }
 
-TEST(driver_and_user_owners_ranges_and_devices)
+RK_TEST(driver_and_user_owners_ranges_and_devices)
 {
 	unsigned long long ino, phys, sum;
 	uint64_t base, size;
@@ -179,7 +180,7 @@ TEST(driver_and_user_owners_ranges_and_devices)
 	free(text);
 }
 
-TEST(bufferfd_alloc_and_vmap_from_a_driver)
+RK_TEST(bufferfd_alloc_and_vmap_from_a_driver)
 {
 	struct rk_info info;
 	unsigned char *p;
@@ -211,7 +212,7 @@ TEST(bufferfd_alloc_and_vmap_from_a_driver)
 	EXPECT_EQ(0LL, rk_info_total());
 }
 
-TEST(bitmap_shows_allocated_pages)
+RK_TEST(bitmap_shows_allocated_pages)
 {
 	int heap = open(RK_HEAP_NODE, O_RDWR), buf;
 	unsigned int w[8];
@@ -235,12 +236,12 @@ TEST(bitmap_shows_allocated_pages)
 	close(heap);
 }
 
-TEST(total_pools_kb)
+RK_TEST(total_pools_kb)
 {
 	EXPECT_EQ(0UL, rk_read_ulong("/sys/kernel/rk_dma_heap/rk_total_pools_kb"));
 }
 
-TEST(unprivileged_reader_gets_eacces)
+RK_TEST(unprivileged_reader_gets_eacces)
 {
 	static const char *const secret[] = {
 		RK_INFO_NODE, "/proc/rk_dma_heap/dma_heap_info",
@@ -276,7 +277,7 @@ TEST(unprivileged_reader_gets_eacces)
  * The usage node for a user without CAP_SYS_ADMIN: the region's totals and
  * the rows of its own processes; other users' buffers only as one sum.
  */
-TEST(usage_node_hides_other_users_rows)
+RK_TEST(usage_node_hides_other_users_rows)
 {
 	int heap, mine, status;
 	char *text;
@@ -327,7 +328,7 @@ TEST(usage_node_hides_other_users_rows)
 	EXPECT_EQ(0LL, rk_info_total());
 }
 
-TEST(enomem_says_why_in_dmesg)
+RK_TEST(enomem_says_why_in_dmesg)
 {
 	int heap = open(RK_HEAP_NODE, O_RDWR), fds[80], n = 0, i;
 	uint64_t base, size;
@@ -364,10 +365,12 @@ FIXTURE(many) {
 
 FIXTURE_SETUP(many)
 {
+	ASSERT_EQ(0LL, rk_info_total()) TH_LOG("the heap is not empty at the start");
 }
 
-FIXTURE_TEARDOWN(many)
+FIXTURE_TEARDOWN_PARENT(many)
 {
+	rk_fixture_check(_metadata);
 }
 
 TEST_F_TIMEOUT(many, ten_thousand_buffers_list_completely, 900)

@@ -12,6 +12,7 @@
 #include <linux/dma-buf.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
+#include "rk_fixture.h"
 
 #define NPAGES 8
 
@@ -51,6 +52,7 @@ FIXTURE_SETUP(buf)
 	unsigned char *p;
 	size_t i;
 
+	ASSERT_EQ(0LL, rk_info_total()) TH_LOG("the heap is not empty at the start");
 	self->heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->heap);
 	self->len = NPAGES * RK_PAGE;
@@ -65,13 +67,12 @@ FIXTURE_SETUP(buf)
 	munmap(p, self->len);
 }
 
-FIXTURE_TEARDOWN(buf)
+FIXTURE_TEARDOWN_PARENT(buf)
 {
-	close(self->fd);
-	close(self->heap);
+	rk_fixture_check(_metadata);
 }
 
-TEST_F(buf, mmap_whole_part_and_offset)
+TEST_F_TIMEOUT(buf, mmap_whole_part_and_offset, RK_TIMEOUT)
 {
 	unsigned char *p;
 
@@ -104,7 +105,7 @@ TEST_F(buf, mmap_whole_part_and_offset)
 	munmap(p, RK_PAGE);
 }
 
-TEST_F(buf, mmap_beyond_the_buffer_fails)
+TEST_F_TIMEOUT(buf, mmap_beyond_the_buffer_fails, RK_TIMEOUT)
 {
 	void *p;
 
@@ -160,7 +161,7 @@ static int recv_fd(int sock)
  * Private mappings are refused: writes would go to copies no device sees,
  * and /proc/PID/maps would show the physical address as the offset.
  */
-TEST_F(buf, private_mapping_is_refused)
+TEST_F_TIMEOUT(buf, private_mapping_is_refused, RK_TIMEOUT)
 {
 	void *p;
 
@@ -176,7 +177,7 @@ TEST_F(buf, private_mapping_is_refused)
 		munmap(p, RK_PAGE);
 }
 
-TEST_F(buf, share_with_another_process)
+TEST_F_TIMEOUT(buf, share_with_another_process, RK_TIMEOUT)
 {
 	struct dma_buf_sync sync;
 	unsigned char *p;
@@ -216,7 +217,7 @@ TEST_F(buf, share_with_another_process)
 	close(sv[1]);
 }
 
-TEST_F(buf, sync_around_cpu_access)
+TEST_F_TIMEOUT(buf, sync_around_cpu_access, RK_TIMEOUT)
 {
 	struct dma_buf_sync sync = { 0 };
 	unsigned char *p;
@@ -242,7 +243,7 @@ TEST_F(buf, sync_around_cpu_access)
 	munmap(p, self->len);
 }
 
-TEST_F(buf, owner_is_thread_name_then_dmabuf_name)
+TEST_F_TIMEOUT(buf, owner_is_thread_name_then_dmabuf_name, RK_TIMEOUT)
 {
 	struct rk_info info;
 	int fd;
@@ -268,7 +269,7 @@ TEST_F(buf, owner_is_thread_name_then_dmabuf_name)
 #define PARTIAL_AT	(60 * 1024UL)
 #define PARTIAL_BYTES	(8 * 1024UL)
 
-TEST(sync_partial_through_the_importers_segments)
+RK_TEST(sync_partial_through_the_importers_segments)
 {
 	unsigned char *p, *q;
 	int heap, fd, ret;

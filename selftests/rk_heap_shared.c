@@ -11,6 +11,7 @@
 #include <linux/dma-heap.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
+#include "rk_fixture.h"
 
 #define MAINLINE_DIR	"/dev/dma_heap"
 #define MAINLINE_NODE	MAINLINE_DIR "/rk-dma-heap-cma"
@@ -78,7 +79,7 @@ static int dmesg_count(const char *text)
 	return n;
 }
 
-TEST(memory_of_mainline_heap_is_held_outside)
+RK_TEST(memory_of_mainline_heap_is_held_outside)
 {
 	unsigned long long region_kib;
 	int heap, mheap, mbuf, fds[160], n = 0, fd = 0, i, set, lines;

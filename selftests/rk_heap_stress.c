@@ -13,6 +13,7 @@
 #include <linux/dma-buf.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
+#include "rk_fixture.h"
 
 /* The pages the kernel has handed out since boot (pgalloc_* in vmstat). */
 static unsigned long long pages_allocated(void)
@@ -34,7 +35,7 @@ static unsigned long long pages_allocated(void)
  * With the region full, a request fails at once: the heap must not take
  * ordinary memory for it (reclaim, the OOM killer) only to throw it away.
  */
-TEST(full_region_fails_without_taking_other_memory)
+RK_TEST(full_region_fails_without_taking_other_memory)
 {
 	static const uint64_t sizes[] = { 1 << 20, 64 << 10, RK_PAGE };
 	unsigned long long before, taken;
@@ -43,7 +44,6 @@ TEST(full_region_fails_without_taking_other_memory)
 
 	heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, heap);
-	ASSERT_EQ(0LL, rk_info_total()) TH_LOG("the heap is not empty at the start");
 
 	for (s = 0; s < 3; s++)
 		while (n < 2048 && (fd = rk_alloc(heap, sizes[s])) >= 0)
@@ -164,12 +164,10 @@ FIXTURE_SETUP(stress)
 	ASSERT_EQ(0LL, rk_info_total()) TH_LOG("the heap is not empty at the start");
 }
 
-FIXTURE_TEARDOWN(stress)
+/* whatever happened, every buffer is back */
+FIXTURE_TEARDOWN_PARENT(stress)
 {
-	close(self->heap);
-	/* whatever happened, every buffer is back */
-	EXPECT_EQ(0LL, rk_info_total());
-	EXPECT_EQ(0UL, rk_cma_used_pages());
+	rk_fixture_check(_metadata);
 }
 
 /*
