@@ -55,41 +55,12 @@ kmake() {
 	{ cat "$out/merge.log" >&2; rk_die "merging the config fragment failed"; }
 kmake -s olddefconfig
 
-# Kconfig silently drops options whose dependencies are not met: refuse a
-# kernel that lacks what the tests rely on or keeps what breaks them under
-# QEMU. An option the tree does not define at all is only reported.
-missing=0
-while IFS= read -r line; do
-	case "$line" in
-	CONFIG_*=*)
-		sym=${line%%=*}
-		grep -qxF "$line" "$out/.config" && continue ;;
-	"# CONFIG_"*" is not set")
-		sym=${line#\# }
-		sym=${sym%% *}
-		! grep -q "^$sym=" "$out/.config" && continue ;;
-	*) continue ;;
-	esac
-	if ! grep -rqsx --include='Kconfig*' -E "(menu)?config ${sym#CONFIG_}" "$src"; then
-		rk_log "kernel $k: no $sym in this tree, tested without it"
-		continue
-	fi
-	echo "kernel $k: '$line' did not survive olddefconfig" >&2
-	missing=1
-done < "$frag"
-[ "$missing" = 0 ] || rk_die "config fragment does not apply to the BSP tree of $k"
+rk_config_check "$k" "$src" "$out" "$frag" ||
+	rk_die "config fragment does not apply to the BSP tree of $k"
 
 if ! kmake -j"$RK_JOBS" zImage modules > "$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	rk_die "Linux $k build failed (log: $out/build.log)"
 fi
-ln -sf arch/arm/boot/zImage "$out/boot-image"
-ln -sfn . "$out/kdir"
-rm -rf "$out/modroot"
-kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >&2
-touch "$out/.done"
-# Builds of this kernel under an older key are never used again.
-for old in "$RK_CACHE/build/linux-$k-"*; do
-	[ "$old" = "$out" ] || rm -rf "$old"
-done
+rk_kernel_install "$k" "$out" zImage
 echo "$out"

@@ -204,6 +204,51 @@ rk_kernel_build() {
 	esac
 }
 
+# rk_config_check KERNEL SRC OUT FRAG: Kconfig silently drops options whose
+# dependencies are not met: fail for a kernel configuration (OUT/.config)
+# that lost an option of the fragment FRAG, and so lacks what the tests
+# rely on or keeps what breaks them. An option the tree SRC does not define
+# at all is only reported: the kernel is tested without it.
+rk_config_check() {
+	local k=$1 src=$2 out=$3 frag=$4 line sym missing=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			sym=${line%%=*}
+			grep -qxF "$line" "$out/.config" && continue ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }
+			sym=${sym%% *}
+			! grep -q "^$sym=" "$out/.config" && continue ;;
+		*) continue ;;
+		esac
+		if ! grep -rqsx --include='Kconfig*' -E "(menu)?config ${sym#CONFIG_}" "$src"; then
+			rk_log "kernel $k: no $sym in this tree, tested without it"
+			continue
+		fi
+		echo "kernel $k: '$line' did not survive the configuration" >&2
+		missing=1
+	done < "$frag"
+	[ "$missing" = 0 ]
+}
+
+# rk_kernel_install KERNEL OUT IMAGE: after a build with the caller's kmake
+# (make -C SRC O=OUT ...): OUT's boot-image (arch/ARCH/boot/IMAGE), kdir
+# (the tree to build modules against, named as in a Debian kernel's dir),
+# modroot and .done; builds of KERNEL under an older key are removed, as
+# they are never used again.
+rk_kernel_install() {
+	local k=$1 out=$2 image=$3 old
+	ln -sf "arch/$K_ARCH/boot/$image" "$out/boot-image"
+	ln -sfn . "$out/kdir"
+	rm -rf "$out/modroot"
+	kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >&2
+	touch "$out/.done"
+	for old in "$RK_CACHE/build/linux-$k-"*; do
+		[ "$old" = "$out" ] || rm -rf "$old"
+	done
+}
+
 # rk_qemu ARCH: the QEMU machine of ARCH's guests in RK_QEMU_BIN and
 # RK_QEMU_OPTS (all but -M virt, which dtb.sh extends with dumpdtb=): the
 # device tree QEMU generates depends on these options, so the tree is

@@ -32,29 +32,8 @@ kmake() {
 }
 kmake -s KCONFIG_ALLCONFIG="$frag" allnoconfig
 
-# Kconfig silently drops options whose dependencies are not met: refuse to
-# go on with a kernel that lacks what the tests rely on. An option that
-# the series does not define at all is only reported.
-missing=0
-while IFS= read -r line; do
-	case "$line" in
-	CONFIG_*=*)
-		sym=${line%%=*}
-		grep -qxF "$line" "$out/.config" && continue ;;
-	"# CONFIG_"*" is not set")
-		sym=${line#\# }
-		sym=${sym%% *}
-		! grep -q "^$sym=" "$out/.config" && continue ;;
-	*) continue ;;
-	esac
-	if ! grep -rqsx --include='Kconfig*' "config ${sym#CONFIG_}" "$src"; then
-		rk_log "kernel $k: no $sym in this series, tested without it"
-		continue
-	fi
-	echo "kernel $k: '$line' did not survive allnoconfig" >&2
-	missing=1
-done < "$frag"
-[ "$missing" = 0 ] || rk_die "config fragment does not apply to Linux $k"
+rk_config_check "$k" "$src" "$out" "$frag" ||
+	rk_die "config fragment does not apply to Linux $k"
 
 image=zImage
 [ "$K_ARCH" = arm64 ] && image=Image
@@ -62,14 +41,5 @@ if ! kmake -j"$RK_JOBS" "$image" modules > "$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	rk_die "Linux $k build failed (log: $out/build.log)"
 fi
-ln -sf "arch/$K_ARCH/boot/$image" "$out/boot-image"
-# the tree to build modules against, named as in a Debian kernel's dir
-ln -sfn . "$out/kdir"
-rm -rf "$out/modroot"
-kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >&2
-touch "$out/.done"
-# Builds of this kernel under an older key are never used again.
-for old in "$RK_CACHE/build/linux-$k-"*; do
-	[ "$old" = "$out" ] || rm -rf "$old"
-done
+rk_kernel_install "$k" "$out" "$image"
 echo "$out"
