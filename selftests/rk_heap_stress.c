@@ -89,11 +89,11 @@ static uint32_t next_rand(uint32_t *state)
  */
 static int worker(int heap, uint32_t seed)
 {
+	static const unsigned char zeroes[64 * RK_PAGE];
 	static const char *const names[] = { "rkisp", "mpp", "rknn", "rga" };
 	int fds[WORKER_BUFS], i, slot, op;
 	size_t lens[WORKER_BUFS];
 	unsigned char *p;
-	size_t j;
 
 	for (i = 0; i < WORKER_BUFS; i++)
 		fds[i] = -1;
@@ -119,9 +119,8 @@ static int worker(int heap, uint32_t seed)
 			 fds[slot], 0);
 		if (p == MAP_FAILED)
 			return op;
-		for (j = 0; j < lens[slot]; j++)
-			if (p[j])
-				return op;
+		if (memcmp(p, zeroes, lens[slot]))
+			return op;
 		memset(p, 0xa0 + slot, lens[slot]);
 		munmap(p, lens[slot]);
 	}

@@ -3,7 +3,8 @@
  * rk_heap_demo: allocate a few buffers from /dev/rk_dma_heap/rk-dma-heap-cma
  * as Rockchip programs do, run a command while they are held (default: show
  * the info node), then free them. With -m, only mappings hold the buffers
- * while the command runs: every fd is closed first.
+ * while the command runs: every fd is closed first. An empty COMMAND runs
+ * nothing.
  * Usage: rk_heap_demo [-m] [-c COMMAND] SIZE_KIB[:NAME]...
  */
 #include <sys/mman.h>
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 			close(fds[i]);
 		close(heap);
 	}
-	if (system(cmd) != 0)
+	if (cmd[0] && system(cmd) != 0)
 		printf("'%s' failed\n", cmd);
 	for (i = 0; i < n; i++) {
 		if (maps[i] != MAP_FAILED)
