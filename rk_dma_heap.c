@@ -79,25 +79,31 @@ void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
 
 /*
  * An allocation holds the heap from before the implementation is asked
- * until its memory is back: a removed heap refuses new ones, and its
- * implementation's state goes with the last.
+ * until its memory is back, and so does a free while it runs: a removed
+ * heap refuses new allocations, and its implementation's state goes with
+ * the last one. Returns false when the heap cannot be held.
  */
-static int rk_dma_heap_get_alloc(struct rk_dma_heap *heap)
+static bool rk_dma_heap_get_alloc(struct rk_dma_heap *heap, bool freeing)
 {
-	int ret = 0;
+	bool held;
 
 	mutex_lock(&heap->lock);
-	if (heap->removed) {
-		ret = -ENODEV;
-	} else {
+	held = !heap->removed || (freeing && heap->nr_allocs);
+	if (held) {
 		heap->nr_allocs++;
 		refcount_inc(&heap->users);
 	}
 	mutex_unlock(&heap->lock);
-	if (ret)
-		pr_warn_ratelimited("%s: allocation refused: the heap's device is gone\n",
-				    heap->name);
-	return ret;
+	return held;
+}
+
+static int rk_dma_heap_get_new_alloc(struct rk_dma_heap *heap)
+{
+	if (rk_dma_heap_get_alloc(heap, false))
+		return 0;
+	pr_warn_ratelimited("%s: allocation refused: the heap's device is gone\n",
+			    heap->name);
+	return -ENODEV;
 }
 
 static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
@@ -723,7 +729,7 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 	}
 	ret = rk_dma_heap_check_request(heap, len, fd_flags, heap_flags);
 	if (!ret)
-		ret = rk_dma_heap_get_alloc(heap);
+		ret = rk_dma_heap_get_new_alloc(heap);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -813,7 +819,7 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 		return ERR_PTR(ret);
 	if (!heap->ops->contig_alloc)
 		return ERR_PTR(-EOPNOTSUPP);
-	ret = rk_dma_heap_get_alloc(heap);
+	ret = rk_dma_heap_get_new_alloc(heap);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -844,7 +850,13 @@ void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
 {
 	if (!heap || IS_ERR_OR_NULL(pages) || !heap->ops->contig_free)
 		return;
+	if (!rk_dma_heap_get_alloc(heap, true)) {
+		pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: the heap's device is gone and none of its pages are allocated\n",
+		       heap->name, PAGE_ALIGN(len), page_to_pfn(pages));
+		return;
+	}
 	heap->ops->contig_free(heap, pages, PAGE_ALIGN(len), name);
+	rk_dma_heap_put_alloc(heap);
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_free_contig_pages);
 

@@ -57,6 +57,14 @@ rebind_after_free() {
 		"$(sed -n 2p /proc/rk_dma_heap/alloc_bitmap)"
 }
 
+# the client still holds the old heap, whose state went with its last
+# buffer: a driver freeing pages that are not its own finds nothing to free
+foreign_free_after_release() {
+	npu free-foreign 0 || return 1
+	expect_eq "dmesg lines" 1 \
+		"$(dmesg_count 'rk_dma_heap: rk-dma-heap-cma: refusing to free 4096 bytes at pfn 0x[0-9a-f]*: the heap.s device is gone and none of its pages are allocated$')"
+}
+
 # the client still holds the old heap: reloaded, it finds the new one
 client_reload() {
 	rmmod rk_dma_heap_test_client || return 1
@@ -67,11 +75,12 @@ client_reload() {
 	npu free 0
 }
 
-tap_plan 6
+tap_plan 7
 tap_check "unbinding with a live buffer removes the node and the listing" unbind_with_live_buffer
 tap_check "the buffer still reads and maps after the device is gone" buffer_still_works
 tap_check "allocations from the removed heap fail, one dmesg line" alloc_refused
 tap_check "binding again is refused while the old buffer lives" rebind_refused
 tap_check "after the free, binding again brings the heap back, empty" rebind_after_free
+tap_check "freeing foreign pages on the old heap is refused, one dmesg line" foreign_free_after_release
 tap_check "the reloaded client allocates from the new heap" client_reload
 tap_done

@@ -21,6 +21,8 @@
  *				as removing its device-tree overlay does
  *   bind-heap 0		bind it again: result "bound 1", or "bound 0" if
  *				its probe failed
+ *   free-foreign 0		rk_dma_heap_free_contig_pages() of a page that is
+ *				not the heap's, as a buggy driver would call it
  * A failing command fails the write() with its errno.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -30,6 +32,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mod_devicetable.h>
 #include <linux/platform_device.h>
@@ -202,6 +205,9 @@ static int client_cmd(struct client *c, char *line)
 		if (n < 0)
 			return n;
 		snprintf(c->result, sizeof(c->result), "bound %d", n);
+	} else if (!strcmp(cmd, "free-foreign")) {
+		rk_dma_heap_free_contig_pages(c->heap, virt_to_page(c),
+					      PAGE_SIZE, dev_name(c->dev));
 	} else if (!strcmp(cmd, "free")) {
 		if (!s->dmabuf && !s->pages)
 			return -EINVAL;
