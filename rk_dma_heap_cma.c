@@ -154,13 +154,23 @@ static bool rk_cma_has_free_run(struct rk_cma_heap *h, size_t len)
 }
 
 /*
+ * A new buffer is zeroed through the CPU's cache. Write the zeroes back to
+ * memory before any device can see the buffer: a device that reads it, or
+ * writes only part of it, would otherwise find the page's old contents
+ * (on ARM32, mapping the buffer for DMA_FROM_DEVICE even discards the
+ * dirty zeroes from the cache).
+ */
+static void rk_cma_write_back(struct rk_cma_heap *h, dma_addr_t dma,
+			      size_t len)
+{
+	dma_sync_single_for_device(h->dev, dma, len, DMA_TO_DEVICE);
+}
+
+/*
  * dma_alloc_pages() on our device takes the pages from its CMA area, but
  * when the area has no free block it quietly falls back to ordinary pages,
  * reclaiming (or calling the OOM killer) for them: the fallback may not
- * retry, and what it returns is refused here. The pages come zeroed
- * through the cache: the zeroes are written back before any device can
- * see the buffer, or a device that writes only part of it would leave the
- * page's old contents visible.
+ * retry, and what it returns is refused here. The pages come zeroed.
  */
 static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 					 dma_addr_t *dma)
@@ -183,7 +193,7 @@ static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 	phys = page_to_phys(pages);
 	if (phys < h->base || phys - h->base > h->size - len)
 		goto err_free;
-	dma_sync_single_for_device(h->dev, *dma, len, DMA_TO_DEVICE);
+	rk_cma_write_back(h, *dma, len);
 	return pages;
 
 err_free:
@@ -208,8 +218,7 @@ static const struct rk_cma_mem rk_cma_mem_dma = {
  * cma_alloc() takes the pages from the area itself, aligned to a page only
  * (dma_alloc_pages() aligns them to their size, up to 1 MiB), and never
  * falls back. It leaves them as they were: zero them and map them for our
- * device, which writes the zeroes back to memory before any device can
- * read the buffer.
+ * device.
  */
 static struct page *rk_cma_mem_cma_alloc(struct rk_cma_heap *h, size_t len,
 					 dma_addr_t *dma)
@@ -220,11 +229,13 @@ static struct page *rk_cma_mem_cma_alloc(struct rk_cma_heap *h, size_t len,
 	if (!pages)
 		return NULL;
 	memset(page_address(pages), 0, len);
-	*dma = dma_map_page(h->dev, pages, 0, len, DMA_BIDIRECTIONAL);
+	*dma = dma_map_page_attrs(h->dev, pages, 0, len, DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(h->dev, *dma)) {
 		cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
 		return NULL;
 	}
+	rk_cma_write_back(h, *dma, len);
 	return pages;
 }
 
