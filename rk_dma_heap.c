@@ -644,6 +644,10 @@ void rk_dma_heap_remove(struct rk_dma_heap *heap)
 
 	device_destroy(rk_dma_heap_class, heap->devt);
 	cdev_del(heap->cdev);
+	/*
+	 * A heap of rk_dma_heap_add() maps with its class device, gone now;
+	 * one of rk_dma_heap_register() keeps the device its caller holds.
+	 */
 	if (heap->heap_dev == heap->dev)
 		heap->heap_dev = NULL;
 	heap->dev = NULL;

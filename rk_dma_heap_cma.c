@@ -490,14 +490,19 @@ static int rk_cma_end_cpu_access(struct dma_buf *dmabuf,
  * vendor drivers (rknpu) call these callbacks directly with the range
  * their user gave: it is checked here again.
  */
-static int rk_cma_check_range(struct rk_cma_buffer *buf, unsigned int offset,
-			      unsigned int len)
+static int rk_cma_sync_partial(struct dma_buf *dmabuf, unsigned int offset,
+			       unsigned int len, enum dma_data_direction dir,
+			       bool for_cpu)
 {
-	if (offset <= buf->len && len <= buf->len - offset)
-		return 0;
-	pr_warn_ratelimited("%s: partial sync of bytes %u+%u refused: the buffer has %zu bytes\n",
-			    buf->heap->name, offset, len, buf->len);
-	return -EINVAL;
+	struct rk_cma_buffer *buf = dmabuf->priv;
+
+	if (offset > buf->len || len > buf->len - offset) {
+		pr_warn_ratelimited("%s: partial sync of bytes %u+%u refused: the buffer has %zu bytes\n",
+				    buf->heap->name, offset, len, buf->len);
+		return -EINVAL;
+	}
+	rk_cma_sync(buf, offset, len, dir, for_cpu);
+	return 0;
 }
 
 static int rk_cma_begin_cpu_access_partial(struct dma_buf *dmabuf,
@@ -505,26 +510,14 @@ static int rk_cma_begin_cpu_access_partial(struct dma_buf *dmabuf,
 					   unsigned int offset,
 					   unsigned int len)
 {
-	struct rk_cma_buffer *buf = dmabuf->priv;
-	int ret;
-
-	ret = rk_cma_check_range(buf, offset, len);
-	if (!ret)
-		rk_cma_sync(buf, offset, len, dir, true);
-	return ret;
+	return rk_cma_sync_partial(dmabuf, offset, len, dir, true);
 }
 
 static int rk_cma_end_cpu_access_partial(struct dma_buf *dmabuf,
 					 enum dma_data_direction dir,
 					 unsigned int offset, unsigned int len)
 {
-	struct rk_cma_buffer *buf = dmabuf->priv;
-	int ret;
-
-	ret = rk_cma_check_range(buf, offset, len);
-	if (!ret)
-		rk_cma_sync(buf, offset, len, dir, false);
-	return ret;
+	return rk_cma_sync_partial(dmabuf, offset, len, dir, false);
 }
 #endif
 

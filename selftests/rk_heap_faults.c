@@ -36,7 +36,7 @@ static const char *const fi_settings[][2] = {
 	{ FAIL_PAGE "verbose", "0" },
 };
 
-#define NR_SETTINGS	(sizeof(fi_settings) / sizeof(fi_settings[0]))
+#define NR_SETTINGS	ARRAY_SIZE(fi_settings)
 
 static int write_str(const char *path, const char *s)
 {
@@ -146,9 +146,9 @@ static int fi_range(const char *what, unsigned long start, unsigned long end)
 }
 
 /*
- * Where the kernel applies the stack-trace filter to fail-nth (6.12 on),
- * fail only allocations with the module's code on the stack, and none of
- * DMA-API debugging's own.
+ * Fail only allocations with the module's code on the stack, and none of
+ * DMA-API debugging's own, where the kernel applies the stack-trace
+ * filter to fail-nth (6.12 on; before, every allocation counts).
  */
 static int fi_limit_to_module(struct __test_metadata *_metadata)
 {
@@ -159,11 +159,12 @@ static int fi_limit_to_module(struct __test_metadata *_metadata)
 	if (text_range(in_module, &start, &end) ||
 	    fi_range("require", start, end))
 		return -1;
-	TH_LOG("failures limited to call chains through 0x%lx-0x%lx", start, end);
+	TH_LOG("stack-trace filter: the module at 0x%lx-0x%lx", start, end);
 	if (!text_range(in_dma_debug, &start, &end)) {
 		if (fi_range("reject", start, end))
 			return -1;
-		TH_LOG("and not through DMA-API debugging at 0x%lx-0x%lx", start, end);
+		TH_LOG("stack-trace filter: not DMA-API debugging at 0x%lx-0x%lx",
+		       start, end);
 	}
 	return 0;
 }
