@@ -44,8 +44,8 @@ image=$kdir/boot-image
 [ -e "$image" ] || rk_die "no kernel image in $kdir"
 [ -d "$kdir/modroot/lib/modules" ] || rk_die "no modules in $kdir/modroot"
 
-# the guest: busybox, /init, the kernel's modules, the test tool, the test
-# (make check makes the test programs and device trees once for all)
+# the guest: busybox, /init, the kernel's modules, the tests (make check
+# makes the test programs and device trees once for all)
 dtbdir="$RK_TOP/out/dtb/$arch"
 if [ -z "${RK_SHARED_READY:-}" ]; then
 	"$RK_TOP/scripts/build-tests.sh" "$arch" >&2
@@ -54,20 +54,8 @@ fi
 # QEMU's dump is padded to 1 MiB, too big for the zImage boot: dtc writes
 # it back compact.
 dtc -q -I dtb -O dtb -o "$dtbdir/virt-compact.dtb" "$dtbdir/virt.dtb"
-rk_arch "$arch"
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-chmod 755 "$root"
-mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,root,lib/modules,tests/bin}
-cp "$RK_CACHE/busybox-$A_DEB/busybox" "$root/bin/busybox"
-cp "$RK_TOP/qemu/init" "$root/init"
-cp -r "$kdir/modroot/lib/modules/." "$root/lib/modules/"
-cp "$RK_TOP/out/tests/$arch/tools/rk_heap_demo" "$root/bin/"
-cp "$RK_TOP"/selftests/{run-all.sh,tap.sh,bsp-intree.sh} "$root/tests/"
-chmod 755 "$root/init" "$root"/tests/*.sh
 initrd="$out/initrd-bsp-intree.gz"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
-	gzip -1 > "$initrd"
+"$RK_TOP/scripts/initramfs.sh" "$k" "$kdir" - "$initrd"
 
 rk_qemu "$arch"
 : > "$out/summary.args"

@@ -20,15 +20,7 @@ status=0
 src=$(rk_bsp_source "$k") || status=$?
 [ "$status" = 0 ] || exit "$status"
 out=$(rk_bsp_kernel_dir "$k" "$src")
-# One preparation of a kernel at a time, as in kernel.sh.
-mkdir -p "$RK_CACHE/build"
-exec 9> "$RK_CACHE/build/.lock-$k"
-flock 9
-if [ -e "$out/.done" ]; then
-	ln -sfn . "$out/kdir"
-	echo "$out"
-	exit 0
-fi
+rk_kernel_lock "$k" "$out"
 
 rk_log "building Linux $k ($src) in $out, about 5 minutes"
 rm -rf "$out"

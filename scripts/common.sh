@@ -204,6 +204,19 @@ rk_kernel_build() {
 	esac
 }
 
+# rk_kernel_lock KERNEL OUT: one preparation of a kernel at a time (make
+# check prepares Debian's kernels in the background while a guest may ask
+# for the same one); then, if OUT is complete, print it and end the script.
+rk_kernel_lock() {
+	mkdir -p "$RK_CACHE/build"
+	exec 9> "$RK_CACHE/build/.lock-$1"
+	flock 9
+	if [ -e "$2/.done" ]; then
+		echo "$2"
+		exit 0
+	fi
+}
+
 # rk_config_check KERNEL SRC OUT FRAG: Kconfig silently drops options whose
 # dependencies are not met: fail for a kernel configuration (OUT/.config)
 # that lost an option of the fragment FRAG, and so lacks what the tests

@@ -90,15 +90,7 @@ done
 key=$( { echo "$pkgs"; echo "recipe $recipe"; echo "modules $modules"; } |
 	sha256sum | cut -c1-12)
 out="$RK_CACHE/build/$k-$key"
-# One preparation of a kernel at a time (make check prepares Debian's
-# kernels in the background while a guest may ask for the same one).
-mkdir -p "$RK_CACHE/build"
-exec 9> "$RK_CACHE/build/.lock-$k"
-flock 9
-if [ -e "$out/.done" ]; then
-	echo "$out"
-	exit 0
-fi
+rk_kernel_lock "$k" "$out"
 command -v "$qemu" > /dev/null ||
 	rk_die "$qemu not found: Debian's kbuild tools for $arch run under it (scripts/deps.sh)"
 command -v depmod > /dev/null || rk_die "depmod not found (kmod, scripts/deps.sh)"

@@ -2,6 +2,7 @@
 # Pack the guest's initramfs: busybox, /init, the kernel's modules, our
 # module and test modules, and the tests.
 # Usage: scripts/initramfs.sh KERNEL KERNEL_DIR MODULE_DIR OUTPUT
+# MODULE_DIR "-": no module of ours (a kernel with rk_dma_heap built in).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -19,13 +20,15 @@ cp "$RK_CACHE/busybox-$K_DEB/busybox" "$root/bin/busybox"
 cp "$RK_TOP/qemu/init" "$root/init"
 chmod 755 "$root/init"
 cp -r "$kdir/modroot/lib/modules/." "$root/lib/modules/"
-cp "$mod/rk-dma-heap.ko" "$root/lib/modules/rk/"
-cp "$mod"/selftests/client/*.ko "$root/lib/modules/rk/"
-# the KUnit tests exist only where the kernel has KUnit
-shopt -s nullglob
-for ko in "$mod"/selftests/kunit/*.ko; do
-	cp "$ko" "$root/lib/modules/rk/"
-done
+if [ "$mod" != - ]; then
+	cp "$mod/rk-dma-heap.ko" "$root/lib/modules/rk/"
+	cp "$mod"/selftests/client/*.ko "$root/lib/modules/rk/"
+	# the KUnit tests exist only where the kernel has KUnit
+	shopt -s nullglob
+	for ko in "$mod"/selftests/kunit/*.ko; do
+		cp "$ko" "$root/lib/modules/rk/"
+	done
+fi
 cp -r "$RK_TOP/out/tests/$K_ARCH/bin/." "$root/tests/bin/"
 cp -r "$RK_TOP/out/tests/$K_ARCH/tools/." "$root/bin/"
 cp "$RK_TOP"/selftests/*.sh "$root/tests/"

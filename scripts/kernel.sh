@@ -10,16 +10,7 @@ k=${1:?usage: kernel.sh KERNEL}
 rk_kernel "$k"
 [ "$K_KIND" = debug ] || rk_die "$k is not a debug kernel (scripts/debian-kernel.sh, scripts/bsp-kernel.sh)"
 out=$(rk_kernel_dir "$k")
-# One preparation of a kernel at a time (make check prepares Debian's
-# kernels in the background while a guest may ask for the same one).
-mkdir -p "$RK_CACHE/build"
-exec 9> "$RK_CACHE/build/.lock-$k"
-flock 9
-if [ -e "$out/.done" ]; then
-	ln -sfn . "$out/kdir"
-	echo "$out"
-	exit 0
-fi
+rk_kernel_lock "$k" "$out"
 src=$(rk_kernel_source "$k")
 
 rk_log "building Linux $k ($(basename "$src")) in $out, about 10 minutes"
