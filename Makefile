@@ -7,6 +7,8 @@
 #   make demo  [KERNEL=6.12]            boot, allocate a few buffers, show them
 #   make shell [KERNEL=...]             the same guest with a shell
 #   make run SCRIPT=file [FILES=dir] [KERNEL=...]   run a script in the guest
+#   make bench [KERNEL="6.12 arm64-7.2 ..."]   rk-dma-heap-cma beside
+#                                       mainline's CMA and system heaps
 #   KERNEL is one of scripts/common.sh's RK_KERNELS or RK_BSP_KERNELS:
 #   5.10, 6.1, 6.12, 7.2 (ARM32 debug), arm64-6.12, arm64-7.2 (KASAN),
 #   debian-5.10 ... (Debian's), bsp-5.10 (Rockchip's RV1106 kernel, from
@@ -36,4 +38,7 @@ run:
 	@test -n "$(SCRIPT)" || { echo "usage: make run SCRIPT=file [FILES=dir] [KERNEL=6.12]" >&2; exit 2; }
 	scripts/guest.sh run $(KERNEL) "$(SCRIPT)" "$(FILES)"
 
-.PHONY: all modules clean check demo shell run
+bench:
+	scripts/bench.sh $(KERNEL)
+
+.PHONY: all modules clean check demo shell run bench
