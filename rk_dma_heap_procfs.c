@@ -34,54 +34,175 @@ static struct kobject *rk_sys_kobj;
 
 /* ---------------------------------------------------------- info node */
 
-static void rk_info_show_alloc(struct seq_file *m, struct rk_dma_heap *heap,
-			       struct rk_dma_heap_alloc *a)
-{
+/*
+ * The info node copies what it shows under each heap's lock and formats
+ * it afterwards: a dump of thousands of buffers never stalls allocations
+ * (nor frees, which take the registry's lock) for its formatting.
+ */
+
+/* longest device name the info node shows */
+#define RK_INFO_DEV_LEN		64
+
+/* what the info node shows of one allocation */
+struct rk_info_rec {
 	char owner[RK_DMA_HEAP_OWNER_LEN];
-	struct rk_dma_heap_attach *att;
-	unsigned int n = 0;
+	u64 ino;
+	phys_addr_t start;
+	size_t size;
+	bool dmabuf;
+	unsigned int nr_devs;	/* its attached devices, next in the snapshot */
+};
 
-	rk_dma_heap_owner(a, owner, sizeof(owner));
-	if (a->dmabuf)
-		seq_printf(m, "dma-heap:<%s> -dmabuf i_ino = %llu\n", heap->name,
-			   a->ino);
-	else
-		seq_printf(m, "dma-heap:<%s> -non dmabuf\n", heap->name);
-	seq_printf(m, "  Alloc by (%-20s) [0x%08llx-0x%08llx] 0x%08zx (%zu KiB)\n",
-		   owner, (u64)a->start, (u64)(a->start + a->size - 1),
-		   a->size, a->size >> 10);
-	if (!a->dmabuf)
-		return;
+/* one heap's part of the info node */
+struct rk_info_snap {
+	struct list_head node;
+	const char *name;
+	size_t used;
+	unsigned long nr_recs;
+	struct rk_info_rec *recs;
+	char (*devs)[RK_INFO_DEV_LEN];
+};
 
-	seq_puts(m, "  Attached Devices:\n");
-	list_for_each_entry(att, &a->attachments, node) {
-		seq_printf(m, "    %s\n", dev_name(att->dev));
-		n++;
+static void rk_info_snap_free(struct rk_info_snap *snap)
+{
+	kvfree(snap->devs);
+	kvfree(snap->recs);
+	kfree(snap->name);
+	kfree(snap);
+}
+
+/* Room for @nr_recs records and @nr_devs device names. */
+static struct rk_info_snap *rk_info_snap_alloc(const char *name,
+					       unsigned long nr_recs,
+					       unsigned long nr_devs)
+{
+	struct rk_info_snap *snap;
+
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return NULL;
+	snap->name = kstrdup(name, GFP_KERNEL);
+	snap->recs = kvcalloc(max(nr_recs, 1UL), sizeof(*snap->recs),
+			      GFP_KERNEL);
+	snap->devs = kvcalloc(max(nr_devs, 1UL), sizeof(*snap->devs),
+			      GFP_KERNEL);
+	if (!snap->name || !snap->recs || !snap->devs) {
+		rk_info_snap_free(snap);
+		return NULL;
 	}
-	seq_printf(m, "Total %u devices attached\n\n", n);
+	return snap;
+}
+
+/* Copy the records of @dmabufs (or of contiguous pages); heap->lock held. */
+static void rk_info_snap_copy(struct rk_info_snap *snap,
+			      struct rk_dma_heap *heap, bool dmabufs,
+			      unsigned long *dev)
+{
+	struct rk_dma_heap_attach *att;
+	struct rk_dma_heap_alloc *a;
+	struct rk_info_rec *r;
+
+	list_for_each_entry(a, &heap->allocs, node) {
+		if (!!a->dmabuf != dmabufs)
+			continue;
+		r = &snap->recs[snap->nr_recs++];
+		rk_dma_heap_owner(a, r->owner, sizeof(r->owner));
+		r->ino = a->ino;
+		r->start = a->start;
+		r->size = a->size;
+		r->dmabuf = !!a->dmabuf;
+		list_for_each_entry(att, &a->attachments, node) {
+			strscpy(snap->devs[(*dev)++], dev_name(att->dev),
+				RK_INFO_DEV_LEN);
+			r->nr_devs++;
+		}
+	}
+}
+
+/*
+ * A copy of @heap's records, dma-bufs first, then contiguous pages, as the
+ * BSP lists them. The room is sized with the lock dropped, and sized again
+ * if the heap grew meanwhile. The caller holds rk_dma_heap_list_lock.
+ */
+static struct rk_info_snap *rk_info_snap_heap(struct rk_dma_heap *heap)
+{
+	unsigned long nr_recs, nr_devs, dev = 0;
+	struct rk_info_snap *snap;
+
+	for (;;) {
+		mutex_lock(&heap->lock);
+		nr_recs = heap->nr_allocs;
+		nr_devs = heap->nr_attachments;
+		mutex_unlock(&heap->lock);
+
+		snap = rk_info_snap_alloc(heap->name, nr_recs, nr_devs);
+		if (!snap)
+			return NULL;
+		mutex_lock(&heap->lock);
+		if (heap->nr_allocs <= nr_recs &&
+		    heap->nr_attachments <= nr_devs)
+			break;
+		mutex_unlock(&heap->lock);
+		rk_info_snap_free(snap);
+	}
+	rk_info_snap_copy(snap, heap, true, &dev);
+	rk_info_snap_copy(snap, heap, false, &dev);
+	snap->used = heap->used;
+	mutex_unlock(&heap->lock);
+	return snap;
+}
+
+static void rk_info_show_snap(struct seq_file *m, struct rk_info_snap *snap)
+{
+	struct rk_info_rec *r;
+	unsigned long i, dev = 0;
+	unsigned int j;
+
+	for (i = 0; i < snap->nr_recs; i++) {
+		r = &snap->recs[i];
+		if (r->dmabuf)
+			seq_printf(m, "dma-heap:<%s> -dmabuf i_ino = %llu\n",
+				   snap->name, r->ino);
+		else
+			seq_printf(m, "dma-heap:<%s> -non dmabuf\n", snap->name);
+		seq_printf(m, "  Alloc by (%-20s) [0x%08llx-0x%08llx] 0x%08zx (%zu KiB)\n",
+			   r->owner, (u64)r->start, (u64)(r->start + r->size - 1),
+			   r->size, r->size >> 10);
+		if (!r->dmabuf)
+			continue;
+		seq_puts(m, "  Attached Devices:\n");
+		for (j = 0; j < r->nr_devs; j++)
+			seq_printf(m, "    %s\n", snap->devs[dev++]);
+		seq_printf(m, "Total %u devices attached\n\n", r->nr_devs);
+	}
+	seq_printf(m, "\nTotal : 0x%zx (%zu KiB)\n", snap->used,
+		   snap->used >> 10);
 }
 
 static int rk_info_show(struct seq_file *m, void *v)
 {
+	struct rk_info_snap *snap, *tmp;
 	struct rk_dma_heap *heap;
-	struct rk_dma_heap_alloc *a;
+	LIST_HEAD(snaps);
+	int ret = 0;
 
 	mutex_lock(&rk_dma_heap_list_lock);
 	list_for_each_entry(heap, &rk_dma_heap_list, list) {
-		mutex_lock(&heap->lock);
-		/* dma-bufs first, then contiguous pages, as the BSP lists them */
-		list_for_each_entry(a, &heap->allocs, node)
-			if (a->dmabuf)
-				rk_info_show_alloc(m, heap, a);
-		list_for_each_entry(a, &heap->allocs, node)
-			if (!a->dmabuf)
-				rk_info_show_alloc(m, heap, a);
-		seq_printf(m, "\nTotal : 0x%zx (%zu KiB)\n", heap->used,
-			   heap->used >> 10);
-		mutex_unlock(&heap->lock);
+		snap = rk_info_snap_heap(heap);
+		if (!snap) {
+			ret = -ENOMEM;
+			break;
+		}
+		list_add_tail(&snap->node, &snaps);
 	}
 	mutex_unlock(&rk_dma_heap_list_lock);
-	return 0;
+
+	list_for_each_entry_safe(snap, tmp, &snaps, node) {
+		if (!ret)
+			rk_info_show_snap(m, snap);
+		rk_info_snap_free(snap);
+	}
+	return ret;
 }
 
 static int rk_info_open(struct inode *inode, struct file *file)

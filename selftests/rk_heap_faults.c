@@ -23,7 +23,7 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc/"
 #define MAX_NTH		5000
-#define NR_OPS		6
+#define NR_OPS		7
 
 /* The fault-injection settings the test changes, and their values for it. */
 static const char *const fi_settings[][2] = {
@@ -372,6 +372,33 @@ static bool undo_attach(FIXTURE_DATA(faults) *self, size_t len)
 	       npu_cmd(self->npu, "detach 0") == 0;
 }
 
+static char fi_info[1 << 16];
+
+static int op_info(FIXTURE_DATA(faults) *self, size_t len)
+{
+	int fd = open(RK_INFO_NODE, O_RDONLY | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, fi_info, sizeof(fi_info) - 1);
+	if (n < 0)
+		ret = -errno;
+	else
+		fi_info[n] = '\0';
+	close(fd);
+	return ret;
+}
+
+/* the dump lists the test's buffer */
+static bool undo_info(FIXTURE_DATA(faults) *self, size_t len)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), "-dmabuf i_ino = %lu\n", rk_ino(fi_buf));
+	return strstr(fi_info, want) != NULL;
+}
+
 /*
  * Run @op with the 1st, 2nd, ... allocation failing until it gets through
  * without a failure; check after each step that a failure was reported as
@@ -429,11 +456,11 @@ static int fi_run(struct __test_metadata *_metadata,
 }
 
 /*
- * Allocation through the heap node, mapping, and the in-kernel API
- * (buffer, fd, contiguous pages, attach and map for a device), with sizes
- * of one page to 4 MiB, until over a thousand attempts are made. Every
- * operation must see at least one failure. About 60 s in the KASAN guest
- * on a busy host; the timeout leaves a tenfold margin.
+ * Allocation through the heap node, mapping, the in-kernel API (buffer,
+ * fd, contiguous pages, attach and map for a device) and reading the info
+ * node, with buffers of one page to 4 MiB, until over a thousand attempts
+ * are made. Every operation must see at least one failure. About 60 s in
+ * the KASAN guest on a busy host; the timeout leaves a tenfold margin.
  */
 TEST_F_TIMEOUT(faults, every_allocation_failure_is_reported_and_undone, 600)
 {
@@ -444,6 +471,7 @@ TEST_F_TIMEOUT(faults, every_allocation_failure_is_reported_and_undone, 600)
 		{ "in-kernel fd allocation", op_allocfd, undo_allocfd },
 		{ "contiguous pages allocation", op_contig, undo_free1 },
 		{ "attach and map", op_attach, undo_attach },
+		{ "info node read", op_info, undo_info },
 	};
 	int reported[NR_OPS] = { 0 };
 	unsigned int s, i;
