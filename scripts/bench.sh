@@ -24,7 +24,7 @@ for v in "$@"; do
 	raw="$RK_TOP/out/bench/$v.txt"
 	rk_log "benchmarking Linux $v (about 5 minutes on ARM32, more with KASAN)"
 	{
-		echo "# rk_heap_bench $quick, $(date -u +%Y-%m-%dT%H:%MZ), kernel $v"
+		echo "# rk_heap_bench${quick:+ $quick}, $(date -u +%Y-%m-%dT%H:%MZ), kernel $v"
 		echo "# host: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 		"$RK_TOP/scripts/guest.sh" run "$v" "$script"
 	} > "$raw.tmp"
