@@ -4,7 +4,6 @@
  * inside the reserved region, ENOMEM when the region is full and nothing
  * from elsewhere, both ioctl magics and argument sizes, and the errors.
  */
-#include <dirent.h>
 #include <sys/mman.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
@@ -326,21 +325,6 @@ TEST_F_TIMEOUT(heap, request_that_cannot_return_the_fd, RK_TIMEOUT)
 	EXPECT_EQ(0LL, rk_info_total());
 }
 
-/* The number of open fds of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
-
 /*
  * The argument readable but not writable: the result cannot reach the
  * caller, so the call fails with EFAULT and leaves no fd and no buffer.
@@ -356,10 +340,10 @@ TEST_F_TIMEOUT(heap, unwritable_result_leaves_no_fd_and_no_buffer, RK_TIMEOUT)
 	d->len = 4 * RK_PAGE;
 	d->fd_flags = O_RDWR | O_CLOEXEC;
 	ASSERT_EQ(0, mprotect(d, RK_PAGE, PROT_READ));
-	before = count_fds();
+	before = rk_count_fds();
 	EXPECT_EQ(-1, ioctl(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, d));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(before, count_fds());
+	EXPECT_EQ(before, rk_count_fds());
 	EXPECT_EQ(0LL, rk_info_total());
 	munmap(d, RK_PAGE);
 }

@@ -14,7 +14,6 @@
  * FAULT_INJECTION_DEBUG_FS (the debug test kernels have them; Debian's
  * kernels do not, and the test is skipped there).
  */
-#include <dirent.h>
 #include <sys/mman.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
@@ -37,18 +36,6 @@ static const char *const fi_settings[][2] = {
 };
 
 #define NR_SETTINGS	ARRAY_SIZE(fi_settings)
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static int read_str(const char *path, char *buf, size_t size)
 {
@@ -135,11 +122,11 @@ static int fi_range(const char *what, unsigned long start, unsigned long end)
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s%s-start", dirs[i], what);
 		snprintf(val, sizeof(val), "0x%lx", start);
-		if (write_str(path, val))
+		if (rk_write_file(path, val, O_WRONLY))
 			return -1;
 		snprintf(path, sizeof(path), "%s%s-end", dirs[i], what);
 		snprintf(val, sizeof(val), "0x%lx", end);
-		if (write_str(path, val))
+		if (rk_write_file(path, val, O_WRONLY))
 			return -1;
 	}
 	return 0;
@@ -175,22 +162,6 @@ static void fi_unlimit(void)
 	fi_range("reject", 0, 0);
 }
 
-/* Open fds of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
-
 FIXTURE(faults) {
 	int heap;	/* the heap node */
 	int nth;	/* this thread's fail-nth */
@@ -213,7 +184,8 @@ FIXTURE_SETUP(faults)
 	for (i = 0; i < NR_SETTINGS; i++) {
 		ASSERT_EQ(0, read_str(fi_settings[i][0], self->saved[i],
 				      sizeof(self->saved[i])));
-		ASSERT_EQ(0, write_str(fi_settings[i][0], fi_settings[i][1]))
+		ASSERT_EQ(0, rk_write_file(fi_settings[i][0], fi_settings[i][1],
+					   O_WRONLY))
 			TH_LOG("cannot set %s", fi_settings[i][0]);
 	}
 	ASSERT_EQ(0, fi_limit_to_module(_metadata))
@@ -224,7 +196,7 @@ FIXTURE_SETUP(faults)
 	ASSERT_LE(0, self->npu);
 	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->nth);
-	self->fds = count_fds();
+	self->fds = rk_count_fds();
 }
 
 /* the test's process is gone: put the settings back, check the heap */
@@ -235,7 +207,7 @@ FIXTURE_TEARDOWN_PARENT(faults)
 	fi_unlimit();
 	for (i = 0; i < NR_SETTINGS; i++)
 		if (self->saved[i][0])
-			write_str(fi_settings[i][0], self->saved[i]);
+			rk_write_file(fi_settings[i][0], self->saved[i], O_WRONLY);
 	rk_fixture_check(_metadata);
 }
 
@@ -437,7 +409,7 @@ static int fi_run(struct __test_metadata *_metadata,
 			EXPECT_EQ(used, rk_cma_used_pages())
 				TH_LOG("%s of %zu bytes, allocation %u failed: pages of the region were left",
 				       op->name, len, n);
-			EXPECT_EQ(self->fds, count_fds())
+			EXPECT_EQ(self->fds, rk_count_fds())
 				TH_LOG("%s of %zu bytes, allocation %u failed: an fd was left",
 				       op->name, len, n);
 			reported++;
@@ -483,7 +455,7 @@ TEST_F_TIMEOUT(faults, every_allocation_failure_is_reported_and_undone, 600)
 		fi_buf = rk_alloc(self->heap, len);
 		ASSERT_LE(0, fi_buf);
 		ASSERT_EQ(0, client(NPU, "import 0 %d", fi_buf));
-		self->fds = count_fds();
+		self->fds = rk_count_fds();
 		for (i = 0; i < NR_OPS; i++) {
 			reported[i] += fi_run(_metadata, self, &ops[i], len);
 			if (_metadata->exit_code)

@@ -65,18 +65,6 @@ RK_TEST(full_region_fails_without_taking_other_memory)
 	EXPECT_EQ(0LL, rk_info_total());
 }
 
-/* xorshift32: the same sequence for the same seed */
-static uint32_t next_rand(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return x;
-}
-
 #define WORKERS		4
 #define WORKER_OPS	2000
 #define WORKER_BUFS	16
@@ -98,10 +86,10 @@ static int worker(int heap, uint32_t seed)
 	for (i = 0; i < WORKER_BUFS; i++)
 		fds[i] = -1;
 	for (op = 1; op <= WORKER_OPS; op++) {
-		slot = next_rand(&seed) % WORKER_BUFS;
-		if (fds[slot] >= 0 && next_rand(&seed) % 3 == 0) {
+		slot = rk_rand(&seed) % WORKER_BUFS;
+		if (fds[slot] >= 0 && rk_rand(&seed) % 3 == 0) {
 			if (ioctl(fds[slot], DMA_BUF_SET_NAME,
-				  names[next_rand(&seed) % 4]))
+				  names[rk_rand(&seed) % 4]))
 				return op;
 			close(fds[slot]);
 			fds[slot] = -1;
@@ -109,7 +97,7 @@ static int worker(int heap, uint32_t seed)
 		}
 		if (fds[slot] >= 0)
 			continue;
-		lens[slot] = (1 + next_rand(&seed) % 64) * RK_PAGE;
+		lens[slot] = (1 + rk_rand(&seed) % 64) * RK_PAGE;
 		fds[slot] = rk_alloc(heap, lens[slot]);
 		if (fds[slot] == -ENOMEM)
 			continue;
@@ -236,10 +224,10 @@ TEST_F_TIMEOUT(stress, random_ioctls_and_mappings, 600)
 	for (i = 0; i < 8; i++)
 		bufs[i] = rk_alloc(self->heap, (i + 1) * RK_PAGE);
 	for (i = 0; i < 30000; i++) {
-		unsigned int r = next_rand(&seed), j;
+		unsigned int r = rk_rand(&seed), j;
 
 		for (j = 0; j < sizeof(arg); j++)
-			arg[j] = next_rand(&seed);
+			arg[j] = rk_rand(&seed);
 		/* now and then a well-formed request with random contents */
 		cmd = _IOC(r & 3, types[(r >> 2) % 4], (r >> 4) % 4,
 			   (r >> 8) % 64);

@@ -45,16 +45,9 @@ static int trace_write(const char *dir, const char *file, const char *s,
 		       int flags)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | flags);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return rk_write_file(path, s, O_WRONLY | flags);
 }
 
 static bool in_kallsyms(const char *name)

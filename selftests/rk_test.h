@@ -9,6 +9,7 @@
 #ifndef RK_TEST_H
 #define RK_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -315,6 +316,46 @@ static inline long long rk_info_total(void)
  * The test client's devices (rk_dma_heap_test_client.ko, loaded by
  * module.sh): vendor-driver-style users of the heap, driven by commands.
  */
+/* Write @s to the file @path, opened with @oflags; returns 0 or -errno. */
+static inline int rk_write_file(const char *path, const char *s, int oflags)
+{
+	int fd = open(path, oflags), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The number of open fds of this process. */
+static inline int rk_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* xorshift32: the same sequence for the same seed */
+static inline uint32_t rk_rand(uint32_t *state)
+{
+	uint32_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
 #define CLIENT "/sys/kernel/debug/rk_dma_heap_test/"
 #define NPU CLIENT "ff660000.npu"
 #define VENC CLIENT "ffa50000.rkvenc"
@@ -325,18 +366,11 @@ static inline int client(const char *dev, const char *fmt, ...)
 {
 	char cmd[128];
 	va_list ap;
-	int fd, ret = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	fd = open(dev, O_RDWR);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, cmd, strlen(cmd)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return rk_write_file(dev, cmd, O_RDWR);
 }
 
 /* The client's answer to its last command, e.g. "ino 12". */

@@ -205,12 +205,20 @@ static const unsigned int guide_kib[] = {
 };
 #define NR_GUIDE	(sizeof(guide_kib) / sizeof(guide_kib[0]))
 
-static uint32_t next_rand(uint32_t *s)
+/* A figure of mainline's CMA area in the CMA debugfs, or ~0UL. */
+static unsigned long cma_area_ulong(const char *file)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
+	static const char *const dirs[] = { "linux,cma", "reserved" };
+	unsigned long v = ~0UL;
+	char path[96];
+	unsigned int i;
+
+	for (i = 0; i < 2 && v == ~0UL; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/cma/%s/%s",
+			 dirs[i], file);
+		v = rk_read_ulong(path);
+	}
+	return v;
 }
 
 /* The region's largest free block in KiB, where the kernel shows it. */
@@ -221,9 +229,7 @@ static long long largest_free_kib(int heap)
 
 	if (heap == HEAP_RK)
 		return rk_usage(&u) ? -1 : (long long)u.largest;
-	v = rk_read_ulong("/sys/kernel/debug/cma/linux,cma/maxchunk");
-	if (v == ~0UL)
-		v = rk_read_ulong("/sys/kernel/debug/cma/reserved/maxchunk");
+	v = cma_area_ulong("maxchunk");
 	return v == ~0UL ? -1 : (long long)v * (RK_PAGE >> 10);
 }
 
@@ -260,12 +266,12 @@ static int guide_churn(int heap, unsigned long long region, struct churn *c)
 	}
 	t0 = now_us();
 	for (k = 0; k < steps; k++) {
-		i = next_rand(&seed) % NR_GUIDE;
+		i = rk_rand(&seed) % NR_GUIDE;
 		if (fds[i] >= 0) {
 			close(fds[i]);
 			live -= lens[i];
 		}
-		lens[i] = guide_kib[next_rand(&seed) % NR_GUIDE] << 10;
+		lens[i] = guide_kib[rk_rand(&seed) % NR_GUIDE] << 10;
 		fds[i] = heap_alloc(heap, lens[i]);
 		if (fds[i] >= 0) {
 			live += lens[i];
@@ -294,9 +300,7 @@ static unsigned long long region_bytes(int heap)
 
 	if (heap == HEAP_RK)
 		return rk_usage(&u) ? 0 : u.region << 10;
-	v = rk_read_ulong("/sys/kernel/debug/cma/linux,cma/count");
-	if (v == ~0UL)
-		v = rk_read_ulong("/sys/kernel/debug/cma/reserved/count");
+	v = cma_area_ulong("count");
 	return v == ~0UL ? 0 : v * RK_PAGE;
 }
 
