@@ -9,6 +9,16 @@
  * kernel exports it (page-granular), else dma_alloc_pages() on our device,
  * whose quiet fallback to ordinary pages when the area is full is caught by
  * checking every buffer against the region.
+ *
+ * What the heap takes from the area comes in blocks: a buffer larger than
+ * a quarter of a chunk has a block of its own, smaller buffers share
+ * chunk-sized blocks, placed on a chunk boundary so that taking one never
+ * splits a free block of the page allocator. A freed buffer's pages stay
+ * in its block; a block without buffers stays with the heap while the
+ * free pages the heap keeps (its pool) are within pool_max_kb, and goes
+ * back to the area beyond that, when a larger buffer does not fit
+ * elsewhere, and when the kernel's shrinkers ask for memory. Every buffer
+ * is zeroed and written back to memory when it is handed out.
  */
 #define pr_fmt(fmt) "rk_dma_heap: " fmt
 
@@ -25,6 +35,7 @@
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -34,22 +45,54 @@
 #error "rk_dma_heap needs a kernel with CONFIG_DMA_CMA and CONFIG_OF_RESERVED_MEM"
 #endif
 
+/*
+ * Buffers of up to a quarter of a chunk share chunks: one free block of
+ * the page allocator's largest order with 4 KiB pages.
+ */
+#define RK_CMA_CHUNK		((size_t)SZ_4M)
+#define RK_CMA_CHUNK_ORDER	get_order(RK_CMA_CHUNK)
+#define RK_CMA_SHARED_MAX	(RK_CMA_CHUNK / 4)
+
+/* Upper bound of each heap's pool, in KiB (the module parameter). */
+static unsigned int rk_cma_pool_max_kb = 8192;
+
 struct rk_cma_heap;
 
 /**
- * struct rk_cma_mem - a memory backend: where buffers come from
+ * struct rk_cma_mem - a memory backend: where blocks come from
  * @name:	shown in the probe's dmesg line
- * @alloc:	@len bytes of zeroed, contiguous pages inside the region,
- *		written back to memory and mapped for our device at *@dma;
- *		NULL when the region has no free block that large
+ * @zeroed:	@alloc returns zeroed pages
+ * @alloc:	@len bytes of contiguous pages inside the region, aligned to
+ *		2^@order pages where the backend can, mapped for our device
+ *		at *@dma without CPU cache maintenance; NULL when the region
+ *		has no free block that large
  * @free:	give back what @alloc returned
  */
 struct rk_cma_mem {
 	const char *name;
+	bool zeroed;
 	struct page *(*alloc)(struct rk_cma_heap *h, size_t len,
-			      dma_addr_t *dma);
+			      unsigned int order, dma_addr_t *dma);
 	void (*free)(struct rk_cma_heap *h, struct page *pages, size_t len,
 		     dma_addr_t dma);
+};
+
+/**
+ * struct rk_cma_block - pages the heap took from the area in one piece
+ * @node:	entry in &rk_cma_heap.blocks
+ * @pages:	first page
+ * @dma:	DMA address of @pages for our own device
+ * @first:	index of @pages in the region
+ * @npages:	pages in the block
+ * @used:	pages of the block in buffers
+ */
+struct rk_cma_block {
+	struct list_head node;
+	struct page *pages;
+	dma_addr_t dma;
+	unsigned long first;
+	unsigned long npages;
+	unsigned long used;
 };
 
 /**
@@ -60,8 +103,14 @@ struct rk_cma_mem {
  * @base:	physical start of the region
  * @size:	size of the region in bytes
  * @npages:	pages in the region
- * @lock:	protects @bitmap
- * @bitmap:	one bit per page of the region, set while allocated by us
+ * @lock:	protects @bitmap, @held, @blocks, @nr_held, @nr_used and
+ *		@no_pool
+ * @bitmap:	one bit per page of the region, set while in a buffer
+ * @held:	one bit per page of the region, set while in a block
+ * @blocks:	the blocks (struct rk_cma_block), oldest first
+ * @nr_held:	pages in blocks
+ * @nr_used:	pages in buffers
+ * @no_pool:	the heap was removed: blocks go back as soon as they are empty
  * @contig:	allocations of contiguous pages, by first pfn
  * @node:	entry in rk_cma_states
  */
@@ -72,8 +121,13 @@ struct rk_cma_heap {
 	phys_addr_t base;
 	size_t size;
 	unsigned long npages;
-	spinlock_t lock;	/* protects bitmap */
+	spinlock_t lock;	/* protects the page maps and blocks below */
 	unsigned long *bitmap;
+	unsigned long *held;
+	struct list_head blocks;
+	unsigned long nr_held;
+	unsigned long nr_used;
+	bool no_pool;
 	struct xarray contig;
 	struct list_head node;
 };
@@ -89,6 +143,7 @@ static LIST_HEAD(rk_cma_states);
  * struct rk_cma_buffer - one allocation
  * @h:		the heap's region
  * @heap:	the registered heap it came from
+ * @block:	the block its pages are in
  * @pages:	first page
  * @dma:	DMA address for our own device
  * @len:	size in bytes, a multiple of PAGE_SIZE
@@ -100,6 +155,7 @@ static LIST_HEAD(rk_cma_states);
 struct rk_cma_buffer {
 	struct rk_cma_heap *h;
 	struct rk_dma_heap *heap;
+	struct rk_cma_block *block;
 	struct page *pages;
 	dma_addr_t dma;
 	size_t len;
@@ -128,20 +184,7 @@ struct rk_cma_attachment {
 
 /* ----------------------------------------------------------------- memory */
 
-static void rk_cma_mark(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
-			bool used)
-{
-	unsigned long first = (page_to_phys(buf->pages) - h->base) >> PAGE_SHIFT;
-
-	spin_lock(&h->lock);
-	if (used)
-		bitmap_set(h->bitmap, first, buf->len >> PAGE_SHIFT);
-	else
-		bitmap_clear(h->bitmap, first, buf->len >> PAGE_SHIFT);
-	spin_unlock(&h->lock);
-}
-
-/* Whether the region has @len bytes free in one run, by our own bitmap. */
+/* Whether the region has @len bytes in one run outside buffers. */
 static bool rk_cma_has_free_run(struct rk_cma_heap *h, size_t len)
 {
 	unsigned long first;
@@ -154,7 +197,7 @@ static bool rk_cma_has_free_run(struct rk_cma_heap *h, size_t len)
 }
 
 /*
- * A new buffer is zeroed through the CPU's cache. Write the zeroes back to
+ * A buffer is zeroed through the CPU's cache. Write the zeroes back to
  * memory before any device can see the buffer: a device that reads it, or
  * writes only part of it, would otherwise find the page's old contents
  * (on ARM32, mapping the buffer for DMA_FROM_DEVICE even discards the
@@ -170,10 +213,11 @@ static void rk_cma_write_back(struct rk_cma_heap *h, dma_addr_t dma,
  * dma_alloc_pages() on our device takes the pages from its CMA area, but
  * when the area has no free block it quietly falls back to ordinary pages,
  * reclaiming (or calling the OOM killer) for them: the fallback may not
- * retry, and what it returns is refused here. The pages come zeroed.
+ * retry, and what it returns is refused here. The pages come zeroed,
+ * aligned to their size up to the kernel's CMA alignment.
  */
 static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
-					 dma_addr_t *dma)
+					 unsigned int order, dma_addr_t *dma)
 {
 	struct page *pages;
 	phys_addr_t phys;
@@ -193,7 +237,6 @@ static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 	phys = page_to_phys(pages);
 	if (phys < h->base || phys - h->base > h->size - len)
 		goto err_free;
-	rk_cma_write_back(h, *dma, len);
 	return pages;
 
 err_free:
@@ -209,40 +252,38 @@ static void rk_cma_mem_dma_free(struct rk_cma_heap *h, struct page *pages,
 
 static const struct rk_cma_mem rk_cma_mem_dma = {
 	.name	= "dma_alloc_pages()",
+	.zeroed	= true,
 	.alloc	= rk_cma_mem_dma_alloc,
 	.free	= rk_cma_mem_dma_free,
 };
 
 #if RK_HAVE_CMA_ALLOC
 /*
- * cma_alloc() takes the pages from the area itself, aligned to a page only
- * (dma_alloc_pages() aligns them to their size, up to 1 MiB), and never
- * falls back. It leaves them as they were: zero them and map them for our
- * device.
+ * cma_alloc() takes the pages from the area itself, aligned as asked, and
+ * never falls back. It leaves them as they were.
  */
 static struct page *rk_cma_mem_cma_alloc(struct rk_cma_heap *h, size_t len,
-					 dma_addr_t *dma)
+					 unsigned int order, dma_addr_t *dma)
 {
 	struct page *pages;
 
-	pages = rk_cma_alloc(h->dev->cma_area, len >> PAGE_SHIFT);
+	pages = rk_cma_alloc(h->dev->cma_area, len >> PAGE_SHIFT, order);
 	if (!pages)
 		return NULL;
-	memset(page_address(pages), 0, len);
 	*dma = dma_map_page_attrs(h->dev, pages, 0, len, DMA_BIDIRECTIONAL,
 				  DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(h->dev, *dma)) {
 		cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
 		return NULL;
 	}
-	rk_cma_write_back(h, *dma, len);
 	return pages;
 }
 
 static void rk_cma_mem_cma_free(struct rk_cma_heap *h, struct page *pages,
 				size_t len, dma_addr_t dma)
 {
-	dma_unmap_page(h->dev, dma, len, DMA_BIDIRECTIONAL);
+	dma_unmap_page_attrs(h->dev, dma, len, DMA_BIDIRECTIONAL,
+			     DMA_ATTR_SKIP_CPU_SYNC);
 	cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
 }
 
@@ -262,11 +303,184 @@ static const struct rk_cma_mem *rk_cma_mem_backend(void)
 	return &rk_cma_mem_dma;
 }
 
+/* ------------------------------------------------------------------ pool */
+
+static unsigned long rk_cma_pool_pages(struct rk_cma_heap *h)
+{
+	lockdep_assert_held(&h->lock);
+	return h->nr_held - h->nr_used;
+}
+
+/*
+ * Put @buf in a free run of block @b: mark its pages used and set its
+ * place. Returns false if no run of @b is long enough.
+ */
+static bool rk_cma_block_carve(struct rk_cma_heap *h, struct rk_cma_block *b,
+			       struct rk_cma_buffer *buf)
+{
+	unsigned long n = buf->len >> PAGE_SHIFT, end = b->first + b->npages;
+	unsigned long first;
+
+	lockdep_assert_held(&h->lock);
+	if (b->npages - b->used < n)
+		return false;
+	first = bitmap_find_next_zero_area(h->bitmap, end, b->first, n, 0);
+	if (first + n > end)
+		return false;
+	bitmap_set(h->bitmap, first, n);
+	b->used += n;
+	h->nr_used += n;
+	buf->block = b;
+	buf->pages = b->pages + (first - b->first);
+	buf->dma = b->dma + ((first - b->first) << PAGE_SHIFT);
+	return true;
+}
+
+/* which blocks may take a buffer from the pool */
+enum rk_cma_fit {
+	RK_CMA_FIT_SHARED,	/* chunks, for a small buffer */
+	RK_CMA_FIT_EXACT,	/* an empty block of the buffer's size */
+	RK_CMA_FIT_ANY,		/* any free run */
+};
+
+static bool rk_cma_block_fits(struct rk_cma_block *b, size_t len,
+			      enum rk_cma_fit fit)
+{
+	switch (fit) {
+	case RK_CMA_FIT_SHARED:
+		return b->npages == RK_CMA_CHUNK >> PAGE_SHIFT;
+	case RK_CMA_FIT_EXACT:
+		return !b->used && b->npages == len >> PAGE_SHIFT;
+	default:
+		return true;
+	}
+}
+
+/* Give @buf pages of a block the heap holds. Returns false if none fit. */
+static bool rk_cma_pool_take(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
+			     enum rk_cma_fit fit)
+{
+	struct rk_cma_block *b;
+	bool found = false;
+
+	spin_lock(&h->lock);
+	list_for_each_entry(b, &h->blocks, node) {
+		if (rk_cma_block_fits(b, buf->len, fit) &&
+		    rk_cma_block_carve(h, b, buf)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&h->lock);
+	return found;
+}
+
+/*
+ * Take a block of @len bytes from the area, aligned to 2^@order pages, and
+ * put @buf at its start. Returns false if the area has no such block.
+ */
+static bool rk_cma_block_new(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
+			     size_t len, unsigned int order)
+{
+	struct rk_cma_block *b;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return false;
+	b->pages = h->mem->alloc(h, len, order, &b->dma);
+	if (!b->pages) {
+		kfree(b);
+		return false;
+	}
+	b->first = (page_to_phys(b->pages) - h->base) >> PAGE_SHIFT;
+	b->npages = len >> PAGE_SHIFT;
+
+	spin_lock(&h->lock);
+	list_add_tail(&b->node, &h->blocks);
+	bitmap_set(h->held, b->first, b->npages);
+	h->nr_held += b->npages;
+	rk_cma_block_carve(h, b, buf);
+	spin_unlock(&h->lock);
+	return true;
+}
+
+/*
+ * Give empty blocks back to the area until the heap keeps at most @keep
+ * free pages, or no empty block is left. Returns the pages given back.
+ */
+static unsigned long rk_cma_pool_trim(struct rk_cma_heap *h,
+				      unsigned long keep)
+{
+	struct rk_cma_block *b, *tmp;
+	unsigned long freed = 0;
+	LIST_HEAD(gone);
+
+	spin_lock(&h->lock);
+	list_for_each_entry_safe(b, tmp, &h->blocks, node) {
+		if (rk_cma_pool_pages(h) <= keep)
+			break;
+		if (b->used)
+			continue;
+		list_move(&b->node, &gone);
+		bitmap_clear(h->held, b->first, b->npages);
+		h->nr_held -= b->npages;
+		freed += b->npages;
+	}
+	spin_unlock(&h->lock);
+
+	list_for_each_entry_safe(b, tmp, &gone, node) {
+		h->mem->free(h, b->pages, b->npages << PAGE_SHIFT, b->dma);
+		kfree(b);
+	}
+	return freed;
+}
+
+/* The pages the pool may keep: none once the heap was removed. */
+static unsigned long rk_cma_pool_max(struct rk_cma_heap *h)
+{
+	bool off;
+
+	spin_lock(&h->lock);
+	off = h->no_pool;
+	spin_unlock(&h->lock);
+	return off ? 0 : (unsigned long)READ_ONCE(rk_cma_pool_max_kb) >>
+			 (PAGE_SHIFT - 10);
+}
+
+/*
+ * Pages for @buf: small buffers share chunks, others take a block of their
+ * size; both from the pool first. Returns whether the pages are known to
+ * be zero.
+ */
+static int rk_cma_place(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
+{
+	size_t len = buf->len;
+
+	if (len <= RK_CMA_SHARED_MAX) {
+		if (rk_cma_pool_take(h, buf, RK_CMA_FIT_SHARED))
+			return 0;
+		if (rk_cma_block_new(h, buf, RK_CMA_CHUNK, RK_CMA_CHUNK_ORDER))
+			return h->mem->zeroed;
+	} else if (rk_cma_pool_take(h, buf, RK_CMA_FIT_EXACT)) {
+		return 0;
+	}
+	/* the region is short of room: any run the pool has, or our own */
+	if (rk_cma_pool_take(h, buf, RK_CMA_FIT_ANY))
+		return 0;
+	if (rk_cma_block_new(h, buf, len, 0))
+		return h->mem->zeroed;
+	/* what the pool keeps may be in the way */
+	if (rk_cma_pool_trim(h, 0) && rk_cma_block_new(h, buf, len, 0))
+		return h->mem->zeroed;
+	return -ENOMEM;
+}
+
 static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 						 size_t len)
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	struct rk_cma_buffer *buf;
+	int zeroed;
 
 	if (len > h->size) {
 		pr_warn_ratelimited("%s: allocation rejected: %zu bytes is more than the whole region (%zu bytes)\n",
@@ -287,25 +501,35 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
 
-	buf->pages = h->mem->alloc(h, len, &buf->dma);
-	if (!buf->pages) {
+	zeroed = rk_cma_place(h, buf);
+	if (zeroed < 0) {
 		kfree(buf);
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(zeroed);
 	}
-	rk_cma_mark(h, buf, true);
+	/* nothing of a previous owner may reach the next one */
+	if (!zeroed)
+		memset(page_address(buf->pages), 0, len);
+	rk_cma_write_back(h, buf->dma, len);
 	return buf;
 }
 
 /*
- * Give the memory back, then (@tracked) end the record: with the last
- * buffer of a removed heap, the heap's state goes there.
+ * Give the pages back to their block, then (@tracked) end the record: with
+ * the last buffer of a removed heap, the heap's state goes there.
  */
 static void rk_cma_buffer_free(struct rk_cma_buffer *buf, bool tracked)
 {
 	struct rk_cma_heap *h = buf->h;
+	struct rk_cma_block *b = buf->block;
+	unsigned long n = buf->len >> PAGE_SHIFT;
 
-	rk_cma_mark(h, buf, false);
-	h->mem->free(h, buf->pages, buf->len, buf->dma);
+	spin_lock(&h->lock);
+	bitmap_clear(h->bitmap, b->first + (buf->pages - b->pages), n);
+	b->used -= n;
+	h->nr_used -= n;
+	spin_unlock(&h->lock);
+	rk_cma_pool_trim(h, rk_cma_pool_max(h));
+
 	if (tracked)
 		rk_dma_heap_untrack(buf->heap, &buf->rec);
 	kfree(buf);
@@ -689,6 +913,9 @@ static bool rk_cma_page_taken(struct rk_cma_heap *h, unsigned long i)
 	lockdep_assert_held(&h->lock);
 	if (test_bit(i, h->bitmap))
 		return true;
+	/* the pool's pages are free for the heap's next buffers */
+	if (test_bit(i, h->held))
+		return false;
 	page = compound_head(pfn_to_page(PHYS_PFN(h->base) + i));
 	return page_count(page) && !PageLRU(page) && !READ_ONCE(page->mapping);
 }
@@ -700,7 +927,8 @@ static void rk_cma_region_info(struct rk_dma_heap *heap,
 	unsigned long i, used, taken = 0, run = 0, largest = 0;
 
 	spin_lock(&h->lock);
-	used = bitmap_weight(h->bitmap, h->npages);
+	used = h->nr_used;
+	info->pooled = rk_cma_pool_pages(h) << PAGE_SHIFT;
 	for (i = 0; i < h->npages; i++) {
 		if (rk_cma_page_taken(h, i)) {
 			taken++;
@@ -736,9 +964,27 @@ static void rk_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
 	spin_unlock(&h->lock);
 }
 
+static long rk_cma_get_pool_size(struct rk_dma_heap *heap)
+{
+	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
+	unsigned long pages;
+
+	spin_lock(&h->lock);
+	pages = rk_cma_pool_pages(h);
+	spin_unlock(&h->lock);
+	return pages << PAGE_SHIFT;
+}
+
+static void rk_cma_free_state(struct rk_cma_heap *h)
+{
+	bitmap_free(h->held);
+	bitmap_free(h->bitmap);
+	kfree(h);
+}
+
 /*
- * The heap was removed and its last buffer is gone: the region goes back
- * to the device, which we no longer hold.
+ * The heap was removed and its last buffer is gone: the pool and the
+ * region go back to the device, which we no longer hold.
  */
 static void rk_cma_release_heap(struct rk_dma_heap *heap)
 {
@@ -747,17 +993,18 @@ static void rk_cma_release_heap(struct rk_dma_heap *heap)
 	mutex_lock(&rk_cma_states_lock);
 	list_del(&h->node);
 	mutex_unlock(&rk_cma_states_lock);
+	rk_cma_pool_trim(h, 0);
 	xa_destroy(&h->contig);
 	of_reserved_mem_device_release(h->dev);
 	put_device(h->dev);
-	kfree(h->bitmap);
-	kfree(h);
+	rk_cma_free_state(h);
 }
 
 static const struct rk_dma_heap_ops rk_cma_heap_ops = {
 	.allocate		= rk_cma_allocate,
 	.contig_alloc		= rk_cma_alloc_contig_pages,
 	.contig_free		= rk_cma_free_contig_pages,
+	.get_pool_size		= rk_cma_get_pool_size,
 	.region_info		= rk_cma_region_info,
 	.show_bitmap		= rk_cma_show_bitmap,
 	.release		= rk_cma_release_heap,
@@ -903,16 +1150,23 @@ static int rk_cma_probe(struct platform_device *pdev)
 		ret = -ENOMEM;
 		goto err_release;
 	}
+	/*
+	 * Buffers are parts of a block's mapping. DMA-API debugging looks for
+	 * the mapping that contains a synced range only as far back as the
+	 * device's maximum segment size (64 KiB unless set).
+	 */
+	dma_set_max_seg_size(dev, UINT_MAX);
 	h->dev = dev;
 	h->mem = rk_cma_mem_backend();
 	h->base = rmem->base;
 	h->size = rmem->size;
 	h->npages = rmem->size >> PAGE_SHIFT;
 	spin_lock_init(&h->lock);
+	INIT_LIST_HEAD(&h->blocks);
 	xa_init(&h->contig);
-	h->bitmap = kcalloc(BITS_TO_LONGS(h->npages), sizeof(*h->bitmap),
-			    GFP_KERNEL);
-	if (!h->bitmap) {
+	h->bitmap = bitmap_zalloc(h->npages, GFP_KERNEL);
+	h->held = bitmap_zalloc(h->npages, GFP_KERNEL);
+	if (!h->bitmap || !h->held) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -935,9 +1189,8 @@ static int rk_cma_probe(struct platform_device *pdev)
 
 err_put:
 	put_device(dev);
-	kfree(h->bitmap);
 err_free:
-	kfree(h);
+	rk_cma_free_state(h);
 err_release:
 	of_reserved_mem_device_release(dev);
 	return ret == -ENOMEM ? ret : -ENODEV;
@@ -974,6 +1227,11 @@ static void rk_cma_remove_heap(struct platform_device *pdev)
 			rk_cma_buffer_free(buf, true);
 		}
 	}
+	/* what buffers remain may be freed later; nothing else is kept */
+	spin_lock(&h->lock);
+	h->no_pool = true;
+	spin_unlock(&h->lock);
+	rk_cma_pool_trim(h, 0);
 	rk_dma_heap_remove(h->heap);
 }
 
@@ -999,19 +1257,98 @@ static struct platform_driver rk_cma_driver = {
 	},
 };
 
+/* ------------------------------------------------------------- pool size */
+
+/* Give back empty blocks of every heap until each keeps at most @kb KiB. */
+static void rk_cma_pools_trim(unsigned int kb)
+{
+	struct rk_cma_heap *h;
+
+	mutex_lock(&rk_cma_states_lock);
+	list_for_each_entry(h, &rk_cma_states, node)
+		rk_cma_pool_trim(h, kb >> (PAGE_SHIFT - 10));
+	mutex_unlock(&rk_cma_states_lock);
+}
+
+/* A new bound applies at once. */
+static int rk_cma_pool_max_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_uint(val, kp);
+
+	if (!ret)
+		rk_cma_pools_trim(READ_ONCE(rk_cma_pool_max_kb));
+	return ret;
+}
+
+static const struct kernel_param_ops rk_cma_pool_max_ops = {
+	.set = rk_cma_pool_max_set,
+	.get = param_get_uint,
+};
+module_param_cb(pool_max_kb, &rk_cma_pool_max_ops, &rk_cma_pool_max_kb, 0644);
+MODULE_PARM_DESC(pool_max_kb,
+		 "Most free memory, in KiB, each heap keeps for reuse instead of giving it back to the system (default 8192)");
+
+/* The shrinker counts and frees the pool's empty blocks, in pages. */
+static unsigned long rk_cma_shrink_count(struct shrinker *s,
+					 struct shrink_control *sc)
+{
+	struct rk_cma_block *b;
+	struct rk_cma_heap *h;
+	unsigned long pages = 0;
+
+	mutex_lock(&rk_cma_states_lock);
+	list_for_each_entry(h, &rk_cma_states, node) {
+		spin_lock(&h->lock);
+		list_for_each_entry(b, &h->blocks, node)
+			if (!b->used)
+				pages += b->npages;
+		spin_unlock(&h->lock);
+	}
+	mutex_unlock(&rk_cma_states_lock);
+	return pages;
+}
+
+static unsigned long rk_cma_shrink_scan(struct shrinker *s,
+					struct shrink_control *sc)
+{
+	unsigned long pool, freed = 0;
+	struct rk_cma_heap *h;
+
+	mutex_lock(&rk_cma_states_lock);
+	list_for_each_entry(h, &rk_cma_states, node) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		spin_lock(&h->lock);
+		pool = rk_cma_pool_pages(h);
+		spin_unlock(&h->lock);
+		freed += rk_cma_pool_trim(h, pool - min(pool,
+							sc->nr_to_scan - freed));
+	}
+	mutex_unlock(&rk_cma_states_lock);
+	return freed ?: SHRINK_STOP;
+}
+
+static struct shrinker *rk_cma_shrinker;
+
 /**
  * rk_dma_heap_cma_init() - register the platform driver of the CMA heap
  *
- * Return: 0 or the error of platform_driver_register().
+ * Return: 0, or the error of platform_driver_register() or -ENOMEM.
  */
 int rk_dma_heap_cma_init(void)
 {
 	struct device_node *np;
 	int ret;
 
+	rk_cma_shrinker = rk_shrinker_create(rk_cma_shrink_count,
+					     rk_cma_shrink_scan, "rk_dma_heap");
+	if (!rk_cma_shrinker)
+		return -ENOMEM;
 	ret = platform_driver_register(&rk_cma_driver);
-	if (ret)
+	if (ret) {
+		rk_shrinker_destroy(rk_cma_shrinker);
 		return ret;
+	}
 	for_each_compatible_node(np, NULL, RK_CMA_COMPATIBLE) {
 		if (of_device_is_available(np)) {
 			of_node_put(np);
@@ -1032,6 +1369,7 @@ int rk_dma_heap_cma_init(void)
 void rk_dma_heap_cma_exit(void)
 {
 	platform_driver_unregister(&rk_cma_driver);
+	rk_shrinker_destroy(rk_cma_shrinker);
 }
 
 /**

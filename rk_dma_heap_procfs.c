@@ -325,10 +325,10 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 	seq_printf(m, "heap %s\n", heap->name);
 	if (heap->ops->region_info) {
 		heap->ops->region_info(heap, &info);
-		seq_printf(m, "region %zu KiB, used %zu KiB, free %zu KiB, largest free block %zu KiB",
+		seq_printf(m, "region %zu KiB, used %zu KiB, free %zu KiB, largest free block %zu KiB, pooled %zu KiB",
 			   info.size >> 10, info.used >> 10,
 			   (info.size - info.used - info.outside) >> 10,
-			   info.largest_free >> 10);
+			   info.largest_free >> 10, info.pooled >> 10);
 		if (info.outside)
 			seq_printf(m, ", held outside the heap %zu KiB",
 				   info.outside >> 10);

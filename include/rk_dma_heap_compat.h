@@ -12,6 +12,8 @@
 #include <linux/dma-buf.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 #define RK_KERNEL_AT_LEAST(major, minor, sub) \
@@ -38,15 +40,16 @@
  * gfp_t last (Kbuild defines RK_CMA_ALLOC_GFP when the kernel's
  * linux/cma.h declares it so). Other mainline kernels keep them to
  * themselves; the heap then allocates through the DMA API from its
- * device's CMA area. rk_cma_alloc(cma, count) never warns on failure.
+ * device's CMA area. rk_cma_alloc(cma, count, order) (aligned to 2^order
+ * pages) never warns on failure.
  */
 #if defined(RK_CMA_ALLOC_GFP)
 #define RK_HAVE_CMA_ALLOC 1
-#define rk_cma_alloc(cma, count) \
-	cma_alloc(cma, count, 0, GFP_KERNEL | __GFP_NOWARN)
+#define rk_cma_alloc(cma, count, order) \
+	cma_alloc(cma, count, order, GFP_KERNEL | __GFP_NOWARN)
 #elif RK_KERNEL_AT_LEAST(7, 2, 0)
 #define RK_HAVE_CMA_ALLOC 1
-#define rk_cma_alloc(cma, count) cma_alloc(cma, count, 0, true)
+#define rk_cma_alloc(cma, count, order) cma_alloc(cma, count, order, true)
 #else
 #define RK_HAVE_CMA_ALLOC 0
 #endif
@@ -75,6 +78,58 @@
 #define RK_CMA_MIN_ALIGNMENT \
 	((phys_addr_t)PAGE_SIZE << max_t(unsigned int, MAX_ORDER - 1, pageblock_order))
 #endif
+
+/*
+ * Shrinkers are allocated by the kernel from 6.7 (shrinker_alloc()), and
+ * named from 6.0. rk_shrinker_create() returns a registered shrinker or
+ * NULL; rk_shrinker_destroy() unregisters and frees it.
+ */
+static inline struct shrinker *
+rk_shrinker_create(unsigned long (*count)(struct shrinker *,
+					  struct shrink_control *),
+		   unsigned long (*scan)(struct shrinker *,
+					 struct shrink_control *),
+		   const char *name)
+{
+	struct shrinker *s;
+
+#if RK_KERNEL_AT_LEAST(6, 7, 0)
+	s = shrinker_alloc(0, "%s", name);
+#else
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+#endif
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+#if RK_KERNEL_AT_LEAST(6, 7, 0)
+	shrinker_register(s);
+#elif RK_KERNEL_AT_LEAST(6, 0, 0)
+	if (register_shrinker(s, "%s", name))
+		goto err_free;
+#else
+	if (register_shrinker(s))
+		goto err_free;
+#endif
+	return s;
+
+#if !RK_KERNEL_AT_LEAST(6, 7, 0)
+err_free:
+	kfree(s);
+	return NULL;
+#endif
+}
+
+static inline void rk_shrinker_destroy(struct shrinker *s)
+{
+#if RK_KERNEL_AT_LEAST(6, 7, 0)
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
+	kfree(s);
+#endif
+}
 
 /* class_create() lost its owner argument in 6.4 */
 #if RK_KERNEL_AT_LEAST(6, 4, 0)

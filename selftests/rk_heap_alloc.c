@@ -100,9 +100,10 @@ TEST_F_TIMEOUT(heap, fill_then_enomem_then_all_free, RK_TIMEOUT)
 }
 
 /*
- * With dma_alloc_pages() CMA aligns a buffer to its order, capped at
+ * A buffer larger than 1 MiB has a block of its own. With
+ * dma_alloc_pages() CMA aligns it to its order, capped at
  * CONFIG_CMA_ALIGNMENT (8: 1 MiB); with cma_alloc() the module asks for no
- * alignment at all. Either way a 16 MiB buffer after a 1 MiB one follows
+ * alignment at all. Either way a 16 MiB buffer after a 2 MiB one follows
  * it directly instead of skipping to the next 16 MiB boundary and wasting
  * the gap.
  */
@@ -111,36 +112,31 @@ TEST_F_TIMEOUT(heap, large_buffers_are_not_aligned_beyond_1mib, RK_TIMEOUT)
 	struct rk_info a, b;
 	int fd1, fd2;
 
-	fd1 = rk_alloc(self->fd, 1 << 20);
+	fd1 = rk_alloc(self->fd, 2 << 20);
 	ASSERT_LE(0, fd1);
 	fd2 = rk_alloc(self->fd, 16 << 20);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd1), &a));
 	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd2), &b));
 	EXPECT_EQ(self->base, a.start) TH_LOG("first buffer of an empty region");
-	EXPECT_EQ(a.end + 1, b.start) TH_LOG("16 MiB buffer not right after the 1 MiB one");
+	EXPECT_EQ(a.end + 1, b.start) TH_LOG("16 MiB buffer not right after the 2 MiB one");
 	EXPECT_EQ(0ULL, b.start % (1 << 20));
 	close(fd2);
 	close(fd1);
 }
 
 /*
- * 520 KiB is just over an order-7 block: dma_alloc_pages() gives it an
- * order-8 (1 MiB) alignment, so every buffer takes a 1 MiB slot and a
- * region of N MiB holds exactly N of them. cma_alloc() packs them page by
- * page: all but a sliver of the region is used (126 in 64 MiB; at least
- * 98% of region / 520 KiB is asked, so that a few pages CMA cannot take
- * at that moment do not fail the test).
+ * Buffers of up to 1 MiB share 4 MiB chunks, on 4 MiB boundaries, with
+ * either backend: seven of 520 KiB fit in a chunk, one after the other,
+ * and the 456 KiB left in each chunk take none, so a region of N MiB holds
+ * exactly 7 * N / 4 of them.
  */
-TEST_F_TIMEOUT(heap, packing_of_520k_buffers_follows_the_backend, RK_TIMEOUT)
+TEST_F_TIMEOUT(heap, buffers_up_to_1mib_share_4mib_chunks, RK_TIMEOUT)
 {
-	const uint64_t len = 520 << 10;
-	enum rk_backend backend = rk_backend();
-	int fds[160], n = 0, fd = 0, i, misaligned = 0;
+	const uint64_t len = 520 << 10, chunk = 4 << 20;
+	int fds[160], n = 0, fd = 0, i, split = 0;
 	struct rk_info a, b;
 
-	ASSERT_NE(RK_BACKEND_UNKNOWN, backend)
-		TH_LOG("no registration line naming the backend in dmesg");
 	while (n < 160) {
 		fd = rk_alloc(self->fd, len);
 		if (fd < 0)
@@ -149,29 +145,20 @@ TEST_F_TIMEOUT(heap, packing_of_520k_buffers_follows_the_backend, RK_TIMEOUT)
 	}
 	EXPECT_EQ(-ENOMEM, fd) TH_LOG("region full: expected ENOMEM");
 	ASSERT_LT(1, n);
+	EXPECT_EQ(self->size / chunk * 7, (uint64_t)n);
 
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, rk_info_lookup(rk_ino(fds[i]), &a));
 		EXPECT_LE(self->base, a.start);
 		EXPECT_GE(self->base + self->size - 1, a.end);
-		misaligned += a.start % (1 << 20) != 0;
+		split += a.start / chunk != a.end / chunk;
 	}
+	EXPECT_EQ(0, split) TH_LOG("buffers across a 4 MiB boundary");
+	/* the first two of an empty region: nothing between them */
 	ASSERT_EQ(0, rk_info_lookup(rk_ino(fds[0]), &a));
 	ASSERT_EQ(0, rk_info_lookup(rk_ino(fds[1]), &b));
-	if (backend == RK_BACKEND_DMA_ALLOC_PAGES) {
-		EXPECT_EQ(self->size >> 20, n)
-			TH_LOG("dma_alloc_pages(): one buffer per 1 MiB slot");
-		EXPECT_EQ(0, misaligned) TH_LOG("buffers not on a 1 MiB boundary");
-	} else {
-		TH_LOG("cma_alloc(): %d buffers of 520 KiB in %llu KiB", n,
-		       (unsigned long long)self->size >> 10);
-		EXPECT_LE((uint64_t)n, self->size / len);
-		EXPECT_LE(98 * self->size, (uint64_t)n * 100 * len)
-			TH_LOG("%d buffers: less than 98%% of region / 520 KiB", n);
-		/* the first two of an empty region: nothing between them */
-		EXPECT_EQ(a.end + 1, b.start)
-			TH_LOG("second buffer not right after the first");
-	}
+	EXPECT_EQ(self->base, a.start);
+	EXPECT_EQ(a.end + 1, b.start) TH_LOG("second buffer not right after the first");
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 }

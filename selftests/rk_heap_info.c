@@ -16,30 +16,6 @@
 #include "rk_test.h"
 #include "rk_fixture.h"
 
-static char *read_file(const char *path, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	ssize_t r;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	/* small reads, as cat and awk do them */
-	while ((r = read(fd, buf + n, 4096)) > 0) {
-		n += r;
-		if (cap - n < 4097)
-			buf = realloc(buf, cap *= 2);
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 /* Count "  Alloc by" lines and sum their sizes. */
 static int sum_allocs(const char *text, unsigned long long *sum)
 {
@@ -126,7 +102,7 @@ RK_TEST(driver_and_user_owners_ranges_and_devices)
 	/* contiguous pages: a "-non dmabuf" block with the pages' range */
 	ASSERT_EQ(0, client(ISP, "contig 2 69632"));
 	phys = client_result(ISP, "phys");
-	text = read_file(RK_INFO_NODE, NULL);
+	text = rk_read_text(RK_INFO_NODE, NULL);
 	ASSERT_TRUE(text != NULL);
 	snprintf(want, sizeof(want),
 		 "dma-heap:<rk-dma-heap-cma> -non dmabuf\n"
@@ -141,13 +117,13 @@ RK_TEST(driver_and_user_owners_ranges_and_devices)
 	free(text);
 
 	/* dma_heap_info (the BSP code's name) has the same content */
-	text = read_file("/proc/rk_dma_heap/dma_heap_info", NULL);
+	text = rk_read_text("/proc/rk_dma_heap/dma_heap_info", NULL);
 	ASSERT_TRUE(text != NULL);
 	EXPECT_EQ(4, sum_allocs(text, &sum));
 	free(text);
 
 	/* the usage node: largest owner first, free space */
-	text = read_file("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
+	text = rk_read_text("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
 	ASSERT_TRUE(text != NULL);
 	/* user-space owners with their pid; names drivers gave without */
 	snprintf(want, sizeof(want), "%-20s %7d %8d %10d\n%-20s %7s %8d %10d\n"
@@ -172,7 +148,7 @@ RK_TEST(driver_and_user_owners_ranges_and_devices)
 	close(drm);
 	close(heap);
 	EXPECT_EQ(0LL, rk_info_total());
-	text = read_file("/proc/rk_dma_heap/alloc_bitmap", NULL);
+	text = rk_read_text("/proc/rk_dma_heap/alloc_bitmap", NULL);
 	ASSERT_TRUE(text != NULL);
 	snprintf(want, sizeof(want), "Total: %llu KiB\n Used: 0 KiB\n\n",
 		 (unsigned long long)size >> 10);
@@ -222,7 +198,7 @@ RK_TEST(bitmap_shows_allocated_pages)
 	/* the region is empty: the first buffer starts at its first page */
 	buf = rk_alloc(heap, 5 * RK_PAGE);
 	ASSERT_LE(0, buf);
-	text = read_file("/proc/rk_dma_heap/alloc_bitmap", NULL);
+	text = rk_read_text("/proc/rk_dma_heap/alloc_bitmap", NULL);
 	ASSERT_TRUE(text != NULL);
 	EXPECT_TRUE(strstr(text, " Used: 20 KiB\n\n") != NULL);
 	p = strstr(text, "\n\n");
@@ -234,11 +210,6 @@ RK_TEST(bitmap_shows_allocated_pages)
 	free(text);
 	close(buf);
 	close(heap);
-}
-
-RK_TEST(total_pools_kb)
-{
-	EXPECT_EQ(0UL, rk_read_ulong("/sys/kernel/rk_dma_heap/rk_total_pools_kb"));
 }
 
 RK_TEST(unprivileged_reader_gets_eacces)
@@ -300,7 +271,7 @@ RK_TEST(usage_node_hides_other_users_rows)
 		fd = rk_alloc(heap, 5 * RK_PAGE);
 		if (fd < 0 || ioctl(fd, DMA_BUF_SET_NAME, "nobody-buf"))
 			_exit(11);
-		text = read_file("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
+		text = rk_read_text("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
 		if (!text)
 			_exit(12);
 		if (strstr(text, "root-secret"))
@@ -318,7 +289,7 @@ RK_TEST(usage_node_hides_other_users_rows)
 		TH_LOG("1: root's row shown; 2: own row missing; 3: no sum of the others; 4: no totals");
 
 	/* root sees every row */
-	text = read_file("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
+	text = rk_read_text("/proc/rk_dma_heap/rk-dma-heap-usage", NULL);
 	ASSERT_TRUE(text != NULL);
 	EXPECT_TRUE(strstr(text, "\nroot-secret ") != NULL) TH_LOG("usage:\n%s", text);
 	EXPECT_TRUE(strstr(text, "(other users)") == NULL) TH_LOG("usage:\n%s", text);
@@ -390,7 +361,7 @@ TEST_F_TIMEOUT(many, ten_thousand_buffers_list_completely, 900)
 		fds[i] = rk_alloc(heap, RK_PAGE);
 		ASSERT_LE(0, fds[i]) TH_LOG("buffer %d: %s", i, strerror(-fds[i]));
 	}
-	text = read_file(RK_INFO_NODE, &len);
+	text = rk_read_text(RK_INFO_NODE, &len);
 	ASSERT_TRUE(text != NULL);
 	EXPECT_EQ(n, sum_allocs(text, &sum));
 	EXPECT_EQ((unsigned long long)n * RK_PAGE, sum);

@@ -60,6 +60,67 @@ static inline unsigned long rk_read_ulong(const char *path)
 	return v;
 }
 
+/* Write @s to the file @path, opened with @oflags; returns 0 or -errno. */
+static inline int rk_write_file(const char *path, const char *s, int oflags)
+{
+	int fd = open(path, oflags), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The whole text of @path (NUL-terminated, its length in *@len if @len),
+ * read 4 KiB at a time as cat and awk do; free() it. NULL if it cannot be
+ * opened.
+ */
+static inline char *rk_read_text(const char *path, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	while ((r = read(fd, buf + n, 4096)) > 0) {
+		n += r;
+		if (cap - n < 4097)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* The bound of the heap's pool (module parameter), in KiB. */
+#define RK_POOL_MAX	"/sys/module/rk_dma_heap/parameters/pool_max_kb"
+#define RK_POOLS_KB	"/sys/kernel/rk_dma_heap/rk_total_pools_kb"
+
+/*
+ * Have the heap give back the free memory it keeps for reuse: a bound of
+ * 0 empties the pool at once, then the bound is restored.
+ */
+static inline void rk_pool_drain(void)
+{
+	unsigned long max = rk_read_ulong(RK_POOL_MAX);
+	char s[24];
+
+	if (max == ~0UL)
+		return;
+	rk_write_file(RK_POOL_MAX, "0", O_WRONLY);
+	snprintf(s, sizeof(s), "%lu", max);
+	rk_write_file(RK_POOL_MAX, s, O_WRONLY);
+}
+
 /*
  * The region's directory in the CMA debugfs, or NULL where the kernel has
  * none (Debian's prebuilt kernels: CONFIG_CMA_DEBUGFS off). It is named
@@ -186,14 +247,16 @@ static inline long long rk_bitmap_used_kib(void)
 }
 
 /*
- * Pages of the region that are taken, by the heap or by anyone else: what
- * CMA counts as allocated, else what the module's bitmap node counts.
- * ~0UL when neither can be read.
+ * Pages of the region that are taken, by the heap or by anyone else, once
+ * the heap's pool is given back: what CMA counts as allocated, else what
+ * the module's bitmap node counts. ~0UL when neither can be read.
  */
 static inline unsigned long rk_cma_used_pages(void)
 {
 	const char *dir = rk_cma_debugfs();
 	long long kib;
+
+	rk_pool_drain();
 
 	if (dir)
 		return rk_cma_debugfs_ulong(dir, "used");	/* in pages */
@@ -316,19 +379,6 @@ static inline long long rk_info_total(void)
  * The test client's devices (rk_dma_heap_test_client.ko, loaded by
  * module.sh): vendor-driver-style users of the heap, driven by commands.
  */
-/* Write @s to the file @path, opened with @oflags; returns 0 or -errno. */
-static inline int rk_write_file(const char *path, const char *s, int oflags)
-{
-	int fd = open(path, oflags), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* The number of open fds of this process. */
 static inline int rk_count_fds(void)
 {

@@ -36,12 +36,15 @@ struct seq_file;
  * @used:	bytes in the heap's own live allocations
  * @outside:	bytes of the region taken by others (e.g. another heap that
  *		allocates from the same CMA area), neither used nor free
+ * @pooled:	bytes the heap keeps for reuse: free for its allocations,
+ *		lent to the system only once the heap gives them back
  * @largest_free: the largest free block in bytes
  */
 struct rk_dma_heap_region_info {
 	size_t size;
 	size_t used;
 	size_t outside;
+	size_t pooled;
 	size_t largest_free;
 };
 

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The heap's pool: memory it keeps after a buffer is freed, to hand out
+ * again without going back to CMA. What is handed out again is zeroed; the
+ * pool is counted in rk_total_pools_kb and in the usage node, never holds
+ * more than the module parameter pool_max_kb, makes way for a buffer it
+ * cannot serve, and goes back to the system when the kernel's shrinkers
+ * ask for memory (drop_caches, or real memory pressure), after which the
+ * region's pages serve the system's movable allocations again.
+ */
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "rk_test.h"
+#include "rk_fixture.h"
+
+#define KIB(bytes)	((unsigned long)((bytes) >> 10))
+
+static unsigned long pools_kb(void)
+{
+	return rk_read_ulong(RK_POOLS_KB);
+}
+
+static void set_pool_max(unsigned long kb)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lu", kb);
+	rk_write_file(RK_POOL_MAX, s, O_WRONLY);
+}
+
+/* The value of a /proc/meminfo line, in KiB; -1 if there is none. */
+static long long meminfo_kb(const char *key)
+{
+	char line[128];
+	size_t n = strlen(key);
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = atoll(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/* Allocate @len bytes, fill them with @byte; returns the fd, start in *phys. */
+static int alloc_filled(int heap, size_t len, int byte, uint64_t *phys)
+{
+	struct rk_info info;
+	void *p;
+	int fd;
+
+	fd = rk_alloc(heap, len);
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED || rk_info_lookup(rk_ino(fd), &info)) {
+		close(fd);
+		return -1;
+	}
+	memset(p, byte, len);
+	munmap(p, len);
+	*phys = info.start;
+	return fd;
+}
+
+/* Whether every byte of the buffer behind @fd is 0. */
+static bool all_zero(int fd, size_t len)
+{
+	const unsigned char *p;
+	bool zero = true;
+	size_t i;
+
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return false;
+	for (i = 0; i < len && zero; i++)
+		zero = !p[i];
+	munmap((void *)p, len);
+	return zero;
+}
+
+FIXTURE(pool) {
+	int heap;
+	unsigned long max_kb;
+};
+
+FIXTURE_SETUP(pool)
+{
+	self->max_kb = rk_read_ulong(RK_POOL_MAX);
+	ASSERT_EQ(0LL, rk_info_total()) TH_LOG("the heap is not empty at the start");
+	ASSERT_NE(~0UL, self->max_kb) TH_LOG("no %s", RK_POOL_MAX);
+	rk_pool_drain();
+	ASSERT_EQ(0UL, pools_kb());
+	self->heap = open(RK_HEAP_NODE, O_RDWR);
+	ASSERT_LE(0, self->heap);
+}
+
+/* in the harness's parent, once the test's process and its fds are gone */
+FIXTURE_TEARDOWN_PARENT(pool)
+{
+	if (self->max_kb != ~0UL)
+		set_pool_max(self->max_kb);
+	rk_fixture_check(_metadata);
+}
+
+/*
+ * A freed buffer's memory is handed out again, at the same place, for a
+ * buffer of the same size, and it comes back zeroed: nothing of the
+ * previous owner's data reaches the next one.
+ */
+TEST_F_TIMEOUT(pool, reuse_is_zeroed, RK_TIMEOUT)
+{
+	static const size_t sizes[] = {
+		4 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 8 << 20,
+	};
+	struct rk_info info;
+	uint64_t first;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		fd = alloc_filled(self->heap, sizes[i], 0xa5, &first);
+		ASSERT_LE(0, fd);
+		close(fd);
+		EXPECT_LE(KIB(sizes[i]), pools_kb());
+
+		fd = rk_alloc(self->heap, sizes[i]);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
+		EXPECT_EQ(first, info.start)
+			TH_LOG("%zu KiB: not the freed buffer's memory", sizes[i] >> 10);
+		EXPECT_TRUE(all_zero(fd, sizes[i]))
+			TH_LOG("%zu KiB: reused memory not zeroed", sizes[i] >> 10);
+		close(fd);
+		rk_pool_drain();
+	}
+}
+
+/*
+ * The pool is what the heap holds beyond its buffers: a 4 KiB buffer
+ * takes a 4 MiB chunk, the rest of which is pooled; freed, the whole
+ * chunk is. rk_total_pools_kb and the usage node say so; the bitmap node
+ * shows pooled pages free, as they are for the heap's next buffers.
+ */
+TEST_F_TIMEOUT(pool, accounting, RK_TIMEOUT)
+{
+	struct rk_usage u;
+	char *text, want[64];
+	int fd;
+
+	fd = rk_alloc(self->heap, 4 << 10);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4092UL, pools_kb());
+	ASSERT_EQ(0, rk_usage(&u));
+	EXPECT_EQ(4ULL, u.used);
+	EXPECT_EQ(u.region - 4, u.free);
+	EXPECT_EQ(4LL, rk_bitmap_used_kib());
+	text = rk_read_text(RK_USAGE_NODE, NULL);
+	ASSERT_TRUE(text != NULL);
+	EXPECT_TRUE(strstr(text, ", pooled 4092 KiB\n") != NULL) TH_LOG("%s", text);
+	free(text);
+
+	close(fd);
+	EXPECT_EQ(4096UL, pools_kb());
+	ASSERT_EQ(0, rk_usage(&u));
+	EXPECT_EQ(0ULL, u.used);
+	EXPECT_EQ(u.region, u.free);
+	EXPECT_EQ(u.region, u.largest);
+	EXPECT_EQ(0LL, rk_bitmap_used_kib());
+	text = rk_read_text(RK_USAGE_NODE, NULL);
+	ASSERT_TRUE(text != NULL);
+	snprintf(want, sizeof(want), ", pooled 4096 KiB\n");
+	EXPECT_TRUE(strstr(text, want) != NULL) TH_LOG("%s", text);
+	free(text);
+
+	rk_pool_drain();
+	EXPECT_EQ(0UL, pools_kb());
+}
+
+/*
+ * The pool never holds more than pool_max_kb: freed buffers beyond it go
+ * back at once, and a lower bound applies as soon as it is written.
+ */
+TEST_F_TIMEOUT(pool, bound_holds, RK_TIMEOUT)
+{
+	int fds[4], i;
+
+	set_pool_max(8192);
+	for (i = 0; i < 4; i++) {
+		fds[i] = rk_alloc(self->heap, 4 << 20);
+		ASSERT_LE(0, fds[i]);
+	}
+	EXPECT_EQ(0UL, pools_kb());
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	EXPECT_EQ(8192UL, pools_kb());
+	set_pool_max(4096);
+	EXPECT_EQ(4096UL, pools_kb());
+	set_pool_max(0);
+	EXPECT_EQ(0UL, pools_kb());
+	EXPECT_EQ(0UL, rk_cma_used_pages());
+}
+
+/*
+ * A pool as large as the region still lets the whole region be allocated
+ * in one buffer: what it keeps goes back to CMA to make room.
+ */
+TEST_F_TIMEOUT(pool, full_pool_makes_way_for_a_larger_buffer, RK_TIMEOUT)
+{
+	uint64_t base, size;
+	int fds[64], n = 0, fd;
+
+	rk_region(&base, &size);
+	ASSERT_LT(0ULL, size);
+	set_pool_max(KIB(size));
+	while (n < 64 && (fd = rk_alloc(self->heap, 4 << 20)) >= 0)
+		fds[n++] = fd;
+	EXPECT_EQ(size / (4 << 20), (uint64_t)n);
+	while (n)
+		close(fds[--n]);
+	EXPECT_EQ(KIB(size), pools_kb());
+
+	fd = rk_alloc(self->heap, size);
+	EXPECT_LE(0, fd) TH_LOG("whole region with a full pool: %s", strerror(-fd));
+	EXPECT_EQ(0UL, pools_kb());
+	close(fd);
+}
+
+/*
+ * The shrinker gives the pool back when the kernel asks: drop_caches asks
+ * every shrinker, and CMA counts the region's pages free again (where
+ * the kernel shows its count: not in Debian's kernels).
+ */
+TEST_F_TIMEOUT(pool, drop_caches_empties_the_pool, RK_TIMEOUT)
+{
+	const char *cma = rk_cma_debugfs();
+	int fds[2], i;
+
+	if (access("/proc/sys/vm/drop_caches", W_OK))
+		SKIP(return, "this kernel has no /proc/sys/vm/drop_caches (CONFIG_PROC_SYSCTL)");
+	set_pool_max(8192);
+	for (i = 0; i < 2; i++) {
+		fds[i] = rk_alloc(self->heap, 4 << 20);
+		ASSERT_LE(0, fds[i]);
+	}
+	for (i = 0; i < 2; i++)
+		close(fds[i]);
+	ASSERT_EQ(8192UL, pools_kb());
+	if (cma)
+		ASSERT_EQ(8192UL / 4, rk_cma_debugfs_ulong(cma, "used"));
+
+	ASSERT_EQ(0, rk_write_file("/proc/sys/vm/drop_caches", "2", O_WRONLY));
+	EXPECT_EQ(0UL, pools_kb());
+	if (cma)
+		EXPECT_EQ(0UL, rk_cma_debugfs_ulong(cma, "used"));
+}
+
+#define HOG_STEP	(1UL << 20)
+
+/*
+ * The memory hog of the pressure test: maps and touches anonymous memory,
+ * 1 MiB at a time, until the pool is empty, then 8 MiB more, and looks
+ * (in /proc/self/pagemap) for one of its pages in [@lo, @hi), the
+ * physical range the pool held. Exit status: 0 found, 1 pool never
+ * emptied, 2 no page there, 3 error, 4 pool emptied but the kernel has no
+ * pagemap (CONFIG_PROC_PAGE_MONITOR) to say where the pages went.
+ */
+static int hog(uint64_t lo, uint64_t hi)
+{
+	unsigned long limit = (unsigned long)meminfo_kb("MemTotal") << 10;
+	unsigned long mapped = 0, extra = 0, i;
+	uint64_t entry, pfn;
+	char *p = NULL;
+	int pagemap;
+
+	rk_write_file("/proc/self/oom_score_adj", "1000", O_WRONLY);
+	while (mapped < limit && extra < 8 * HOG_STEP) {
+		p = mmap(NULL, HOG_STEP, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED)
+			return 3;
+		mapped += HOG_STEP;
+		if (extra || !pools_kb())
+			extra += HOG_STEP;
+		if (!extra)
+			continue;
+		if (access("/proc/self/pagemap", R_OK))
+			return 4;
+		pagemap = open("/proc/self/pagemap", O_RDONLY);
+		if (pagemap < 0)
+			return 3;
+		for (i = 0; i < HOG_STEP / RK_PAGE; i++) {
+			if (pread(pagemap, &entry, sizeof(entry),
+				  ((uintptr_t)p / RK_PAGE + i) * sizeof(entry)) !=
+			    sizeof(entry))
+				return 3;
+			pfn = entry & ((1ULL << 55) - 1);
+			if ((entry >> 63) && pfn * RK_PAGE >= lo &&
+			    pfn * RK_PAGE < hi) {
+				close(pagemap);
+				return 0;
+			}
+		}
+		close(pagemap);
+	}
+	return extra ? 2 : 1;
+}
+
+/*
+ * Real memory pressure: a process takes more memory than the guest has
+ * free. Before anything is killed the shrinker has given the pool back,
+ * and the process gets pages that the pool held.
+ */
+TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
+{
+	uint64_t lo = ~0ULL, hi = 0;
+	struct rk_info info;
+	int fds[4], i, status;
+	pid_t pid;
+
+	set_pool_max(16384);
+	for (i = 0; i < 4; i++) {
+		fds[i] = rk_alloc(self->heap, 4 << 20);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, rk_info_lookup(rk_ino(fds[i]), &info));
+		lo = info.start < lo ? info.start : lo;
+		hi = info.end + 1 > hi ? info.end + 1 : hi;
+	}
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	ASSERT_EQ(16384UL, pools_kb());
+	ASSERT_EQ(16ULL << 20, hi - lo);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(hog(lo, hi));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the memory hog was killed (signal %d)",
+					      WTERMSIG(status));
+	EXPECT_NE(1, WEXITSTATUS(status)) TH_LOG("the pool kept %lu KiB under memory pressure",
+						 pools_kb());
+	EXPECT_NE(2, WEXITSTATUS(status))
+		TH_LOG("no page of the emptied pool went to the memory hog");
+	if (WEXITSTATUS(status) == 4)
+		TH_LOG("no /proc/self/pagemap: where the pool's pages went is not checked");
+	else
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0UL, pools_kb());
+}
+
+TEST_HARNESS_MAIN
