@@ -62,15 +62,19 @@ struct rk_cma_heap;
  * struct rk_cma_mem - a memory backend: where blocks come from
  * @name:	shown in the probe's dmesg line
  * @zeroed:	@alloc returns zeroed pages
+ * @mapped:	@alloc maps the pages for our device (at *@dma), and
+ *		buffers use that mapping; otherwise each buffer is mapped on
+ *		its own
  * @alloc:	@len bytes of contiguous pages inside the region, aligned to
- *		2^@order pages where the backend can, mapped for our device
- *		at *@dma without CPU cache maintenance; NULL when the region
- *		has no free block that large
+ *		2^@order pages where the backend can, with no CPU cache
+ *		maintenance; NULL when the region has no free block that
+ *		large
  * @free:	give back what @alloc returned
  */
 struct rk_cma_mem {
 	const char *name;
 	bool zeroed;
+	bool mapped;
 	struct page *(*alloc)(struct rk_cma_heap *h, size_t len,
 			      unsigned int order, dma_addr_t *dma);
 	void (*free)(struct rk_cma_heap *h, struct page *pages, size_t len,
@@ -81,7 +85,8 @@ struct rk_cma_mem {
  * struct rk_cma_block - pages the heap took from the area in one piece
  * @node:	entry in &rk_cma_heap.blocks
  * @pages:	first page
- * @dma:	DMA address of @pages for our own device
+ * @dma:	DMA address of @pages for our own device, if the backend
+ *		maps blocks
  * @first:	index of @pages in the region
  * @npages:	pages in the block
  * @used:	pages of the block in buffers
@@ -253,6 +258,7 @@ static void rk_cma_mem_dma_free(struct rk_cma_heap *h, struct page *pages,
 static const struct rk_cma_mem rk_cma_mem_dma = {
 	.name	= "dma_alloc_pages()",
 	.zeroed	= true,
+	.mapped	= true,
 	.alloc	= rk_cma_mem_dma_alloc,
 	.free	= rk_cma_mem_dma_free,
 };
@@ -265,25 +271,13 @@ static const struct rk_cma_mem rk_cma_mem_dma = {
 static struct page *rk_cma_mem_cma_alloc(struct rk_cma_heap *h, size_t len,
 					 unsigned int order, dma_addr_t *dma)
 {
-	struct page *pages;
-
-	pages = rk_cma_alloc(h->dev->cma_area, len >> PAGE_SHIFT, order);
-	if (!pages)
-		return NULL;
-	*dma = dma_map_page_attrs(h->dev, pages, 0, len, DMA_BIDIRECTIONAL,
-				  DMA_ATTR_SKIP_CPU_SYNC);
-	if (dma_mapping_error(h->dev, *dma)) {
-		cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
-		return NULL;
-	}
-	return pages;
+	*dma = DMA_MAPPING_ERROR;
+	return rk_cma_alloc(h->dev->cma_area, len >> PAGE_SHIFT, order);
 }
 
 static void rk_cma_mem_cma_free(struct rk_cma_heap *h, struct page *pages,
 				size_t len, dma_addr_t dma)
 {
-	dma_unmap_page_attrs(h->dev, dma, len, DMA_BIDIRECTIONAL,
-			     DMA_ATTR_SKIP_CPU_SYNC);
 	cma_release(h->dev->cma_area, pages, len >> PAGE_SHIFT);
 }
 
@@ -334,6 +328,20 @@ static bool rk_cma_block_carve(struct rk_cma_heap *h, struct rk_cma_block *b,
 	buf->pages = b->pages + (first - b->first);
 	buf->dma = b->dma + ((first - b->first) << PAGE_SHIFT);
 	return true;
+}
+
+/* Give @buf's pages back to its block. */
+static void rk_cma_block_uncarve(struct rk_cma_heap *h,
+				 struct rk_cma_buffer *buf)
+{
+	struct rk_cma_block *b = buf->block;
+	unsigned long n = buf->len >> PAGE_SHIFT;
+
+	spin_lock(&h->lock);
+	bitmap_clear(h->bitmap, b->first + (buf->pages - b->pages), n);
+	b->used -= n;
+	h->nr_used -= n;
+	spin_unlock(&h->lock);
 }
 
 /* which blocks may take a buffer from the pool */
@@ -475,6 +483,23 @@ static int rk_cma_place(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 	return -ENOMEM;
 }
 
+/*
+ * Where blocks are not mapped, a buffer has a mapping of its own. Where
+ * they are (dma_alloc_pages()), a second mapping of the same pages would
+ * make DMA-API debugging fail to tell which one a sync is for: the buffer
+ * uses its part of the block's. DMA-API debugging then looks for that
+ * mapping back from the buffer, in 5.10 no further than the device's
+ * maximum segment size.
+ */
+static int rk_cma_buffer_map(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
+{
+	if (h->mem->mapped)
+		return 0;
+	buf->dma = dma_map_page_attrs(h->dev, buf->pages, 0, buf->len,
+				      DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	return dma_mapping_error(h->dev, buf->dma);
+}
+
 static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 						 size_t len)
 {
@@ -506,6 +531,11 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 		kfree(buf);
 		return ERR_PTR(zeroed);
 	}
+	if (rk_cma_buffer_map(h, buf)) {
+		rk_cma_block_uncarve(h, buf);
+		kfree(buf);
+		return ERR_PTR(-ENOMEM);
+	}
 	/* nothing of a previous owner may reach the next one */
 	if (!zeroed)
 		memset(page_address(buf->pages), 0, len);
@@ -520,14 +550,11 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 static void rk_cma_buffer_free(struct rk_cma_buffer *buf, bool tracked)
 {
 	struct rk_cma_heap *h = buf->h;
-	struct rk_cma_block *b = buf->block;
-	unsigned long n = buf->len >> PAGE_SHIFT;
 
-	spin_lock(&h->lock);
-	bitmap_clear(h->bitmap, b->first + (buf->pages - b->pages), n);
-	b->used -= n;
-	h->nr_used -= n;
-	spin_unlock(&h->lock);
+	if (!h->mem->mapped)
+		dma_unmap_page_attrs(h->dev, buf->dma, buf->len,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	rk_cma_block_uncarve(h, buf);
 	rk_cma_pool_trim(h, rk_cma_pool_max(h));
 
 	if (tracked)
@@ -1150,11 +1177,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 		ret = -ENOMEM;
 		goto err_release;
 	}
-	/*
-	 * Buffers are parts of a block's mapping. DMA-API debugging looks for
-	 * the mapping that contains a synced range only as far back as the
-	 * device's maximum segment size (64 KiB unless set).
-	 */
+	/* a buffer's mapping may be far into its block's: see above */
 	dma_set_max_seg_size(dev, UINT_MAX);
 	h->dev = dev;
 	h->mem = rk_cma_mem_backend();
