@@ -21,6 +21,11 @@ RK_KERNELS=$(echo $RK_KERNELS)
 # known here but make check does not run it yet.
 RK_BSP_KERNELS="bsp-5.10"
 RK_BSP_INTREE_KERNELS="bsp-intree-5.10"
+# Kernels for make bench only: the debug kernels' configuration without
+# the debugging options that slow every allocation down (lockdep,
+# kmemleak, DMA-API debugging, KASAN), with mainline's dma-buf heaps,
+# which Debian's kernels do not have.
+RK_BENCH_KERNELS="bench-6.12 bench-7.2 bench-arm64-7.2"
 
 rk_die() {
 	echo "error: $*" >&2
@@ -49,14 +54,16 @@ rk_arch() {
 #   K_SERIES  the Linux series, e.g. 6.12
 #   K_KIND    debug (built here from linux-source), debian (prebuilt),
 #             bsp or bsp-intree (built here from the Rockchip BSP tree)
+#   K_BENCH   1 for a bench- kernel (a debug kernel without debugging)
 #   K_SUITE   the Debian suite its source or image package comes from (for
 #             a BSP kernel: the suite of the host's cross compiler)
 rk_kernel() {
 	local k=$1
-	case " $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS " in
+	case " $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS $RK_BENCH_KERNELS " in
 	*" $k "*) ;;
-	*) rk_die "unknown kernel '$k' (choose one of: $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS)" ;;
+	*) rk_die "unknown kernel '$k' (choose one of: $RK_KERNELS $RK_BSP_KERNELS $RK_BSP_INTREE_KERNELS $RK_BENCH_KERNELS)" ;;
 	esac
+	K_BENCH=0
 	case "$k" in
 	bsp-*)
 		# Only ARM32 5.10 (RV1106) so far; the BSP builds with the
@@ -72,6 +79,7 @@ rk_kernel() {
 		return 0 ;;
 	esac
 	K_KIND=debug
+	case "$k" in bench-*) K_BENCH=1; k=${k#bench-} ;; esac
 	case "$k" in debian-*) K_KIND=debian; k=${k#debian-} ;; esac
 	K_ARCH=arm
 	case "$k" in arm64-*) K_ARCH=arm64; k=${k#arm64-} ;; esac
@@ -97,14 +105,16 @@ RK_BSP_KERNEL_RECIPE=1
 # rk_kernel_fragment KERNEL: the config fragment of a debug kernel: the
 # common one, the architecture's, then the series' if there is one
 # (qemu/kernel-ARCH-SERIES.config). A BSP kernel adds qemu/kernel-bsp.config
-# (and qemu/kernel-bsp-intree.config for bsp-intree ones, if there is one);
-# a later line for the same option wins.
+# (and qemu/kernel-bsp-intree.config for bsp-intree ones, if there is one),
+# a bench kernel qemu/kernel-bench.config; a later line for the same option
+# wins.
 rk_kernel_fragment() {
 	rk_kernel "$1"
 	cat "$RK_TOP/qemu/kernel.config" "$RK_TOP/qemu/kernel-$K_ARCH.config"
 	if [ -e "$RK_TOP/qemu/kernel-$K_ARCH-$K_SERIES.config" ]; then
 		cat "$RK_TOP/qemu/kernel-$K_ARCH-$K_SERIES.config"
 	fi
+	[ "$K_BENCH" = 0 ] || cat "$RK_TOP/qemu/kernel-bench.config"
 	case "$K_KIND" in
 	bsp*)
 		cat "$RK_TOP/qemu/kernel-bsp.config"
@@ -217,6 +227,19 @@ rk_kernel_lock() {
 	fi
 }
 
+# rk_fragment_last FRAG: the options of the fragment FRAG, each with the
+# last line that sets it (as Kconfig takes it)
+rk_fragment_last() {
+	awk '{
+		sym = $0
+		if (sym ~ /^CONFIG_[A-Za-z0-9_]*=/) sub(/=.*/, "", sym)
+		else if (sym ~ /^# CONFIG_[A-Za-z0-9_]* is not set$/) { sub(/^# /, "", sym); sub(/ .*/, "", sym) }
+		else next
+		if (!(sym in last)) order[++n] = sym
+		last[sym] = $0
+	} END { for (i = 1; i <= n; i++) print last[order[i]] }' "$1"
+}
+
 # rk_config_check KERNEL SRC OUT FRAG: Kconfig silently drops options whose
 # dependencies are not met: fail for a kernel configuration (OUT/.config)
 # that lost an option of the fragment FRAG, and so lacks what the tests
@@ -241,7 +264,7 @@ rk_config_check() {
 		fi
 		echo "kernel $k: '$line' did not survive the configuration" >&2
 		missing=1
-	done < "$frag"
+	done < <(rk_fragment_last "$frag")
 	[ "$missing" = 0 ]
 }
 
