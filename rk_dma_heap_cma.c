@@ -483,6 +483,13 @@ static int rk_cma_place(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 	return -ENOMEM;
 }
 
+/* Undo rk_cma_place(): what the pool cannot keep goes back to the area. */
+static void rk_cma_unplace(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
+{
+	rk_cma_block_uncarve(h, buf);
+	rk_cma_pool_trim(h, rk_cma_pool_max(h));
+}
+
 /*
  * Where blocks are not mapped, a buffer has a mapping of its own. Where
  * they are (dma_alloc_pages()), a second mapping of the same pages would
@@ -505,7 +512,7 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	struct rk_cma_buffer *buf;
-	int zeroed;
+	int zeroed, ret;
 
 	if (len > h->size) {
 		pr_warn_ratelimited("%s: allocation rejected: %zu bytes is more than the whole region (%zu bytes)\n",
@@ -528,19 +535,24 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 
 	zeroed = rk_cma_place(h, buf);
 	if (zeroed < 0) {
-		kfree(buf);
-		return ERR_PTR(zeroed);
+		ret = zeroed;
+		goto err_free;
 	}
 	if (rk_cma_buffer_map(h, buf)) {
-		rk_cma_block_uncarve(h, buf);
-		kfree(buf);
-		return ERR_PTR(-ENOMEM);
+		ret = -ENOMEM;
+		goto err_unplace;
 	}
 	/* nothing of a previous owner may reach the next one */
 	if (!zeroed)
 		memset(page_address(buf->pages), 0, len);
 	rk_cma_write_back(h, buf->dma, len);
 	return buf;
+
+err_unplace:
+	rk_cma_unplace(h, buf);
+err_free:
+	kfree(buf);
+	return ERR_PTR(ret);
 }
 
 /*
@@ -554,8 +566,7 @@ static void rk_cma_buffer_free(struct rk_cma_buffer *buf, bool tracked)
 	if (!h->mem->mapped)
 		dma_unmap_page_attrs(h->dev, buf->dma, buf->len,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
-	rk_cma_block_uncarve(h, buf);
-	rk_cma_pool_trim(h, rk_cma_pool_max(h));
+	rk_cma_unplace(h, buf);
 
 	if (tracked)
 		rk_dma_heap_untrack(buf->heap, &buf->rec);

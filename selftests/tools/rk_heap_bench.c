@@ -4,6 +4,8 @@
  * system heap, in one boot. Every figure is a median (or a mean over a
  * loop) of wall-clock time in microseconds; "zero" is the floor any heap
  * pays for a zeroed buffer, a memset of a mapped buffer of the same size.
+ * "rk cold" empties the rk heap's pool before each allocation: what an
+ * allocation costs that the pool cannot serve.
  *
  * Prints one "RK-BENCH name heap size value" line per figure (the raw
  * figures, kept by scripts/bench.sh) and then the tables with the ratios.
@@ -23,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -81,13 +84,19 @@ static void report(const char *name, int heap, size_t len, double us)
 	fflush(stdout);
 }
 
-/* Median time of an alloc+free of @len, or -1 if the heap cannot. */
-static double alloc_free(int heap, size_t len)
+/*
+ * Median time of an alloc+free of @len, or -1 if the heap cannot. @cold:
+ * the rk heap's pool is emptied before each (not timed), so that every
+ * allocation takes new memory from CMA.
+ */
+static double alloc_free(int heap, size_t len, bool cold)
 {
 	double t[64], t0;
 	int i, fd;
 
 	for (i = -3; i < reps; i++) {
+		if (cold)
+			rk_pool_drain();
 		t0 = now_us();
 		fd = heap_alloc(heap, len);
 		if (fd < 0)
@@ -316,6 +325,7 @@ int main(int argc, char **argv)
 {
 	struct rlimit rl = { 65536, 65536 };
 	double af[NR_HEAPS][NR_SIZES], zf[NR_SIZES], ss[NR_HEAPS][NR_SIZES];
+	double cold[NR_SIZES];
 	double idle, busy, loaded, info1k, info10k, reader;
 	struct churn churn[HEAP_SYSTEM] = { { -1 }, { -1 } };
 	int churned[HEAP_SYSTEM] = { -1, -1 };
@@ -353,9 +363,11 @@ int main(int argc, char **argv)
 
 	for (s = 0; s < NR_SIZES; s++) {
 		for (h = 0; h < NR_HEAPS; h++) {
-			af[h][s] = heap_fd[h] < 0 ? -1 : alloc_free(h, sizes[s]);
+			af[h][s] = heap_fd[h] < 0 ? -1 : alloc_free(h, sizes[s], false);
 			report("alloc_free", h, sizes[s], af[h][s]);
 		}
+		cold[s] = alloc_free(HEAP_RK, sizes[s], true);
+		report("alloc_free_cold", HEAP_RK, sizes[s], cold[s]);
 		zf[s] = zero_floor(sizes[s]);
 		report("zero", -1, sizes[s], zf[s]);
 	}
@@ -366,17 +378,17 @@ int main(int argc, char **argv)
 		}
 
 	/* scale: the info node and allocations with many live buffers */
-	idle = alloc_free(HEAP_RK, RK_PAGE);
+	idle = alloc_free(HEAP_RK, RK_PAGE, false);
 	n = hold(fds, 0, many / 10);
 	info1k = info_read();
 	pid = start_reader();
-	reader = alloc_free(HEAP_RK, RK_PAGE);
+	reader = alloc_free(HEAP_RK, RK_PAGE, false);
 	stop(pid);
 	n = hold(fds, n, many);
 	info10k = info_read();
-	busy = alloc_free(HEAP_RK, RK_PAGE);
+	busy = alloc_free(HEAP_RK, RK_PAGE, false);
 	pid = start_reader();
-	loaded = alloc_free(HEAP_RK, RK_PAGE);
+	loaded = alloc_free(HEAP_RK, RK_PAGE, false);
 	stop(pid);
 	release(fds, n);
 	report("alloc_free_empty", HEAP_RK, RK_PAGE, idle);
@@ -390,13 +402,15 @@ int main(int argc, char **argv)
 		if (heap_fd[h] >= 0)
 			churned[h] = guide_churn(h, region_bytes(h), &churn[h]);
 
-	printf("\nalloc+free, median us%*s%10s %10s %10s %10s %8s %8s\n", 1, "",
-	       "rk", "cma", "system", "zero", "rk/cma", "rk/zero");
+	printf("\nalloc+free, median us%*s%10s %10s %10s %10s %10s %8s %8s %8s\n",
+	       1, "", "rk", "rk cold", "cma", "system", "zero", "rk/cma",
+	       "cold/cma", "rk/zero");
 	for (s = 0; s < NR_SIZES; s++)
-		printf("  %7zu KiB%13s%10.1f %10.1f %10.1f %10.1f %8.2f %8.2f\n",
-		       sizes[s] >> 10, "", af[HEAP_RK][s], af[HEAP_CMA][s],
-		       af[HEAP_SYSTEM][s], zf[s],
+		printf("  %7zu KiB%13s%10.1f %10.1f %10.1f %10.1f %10.1f %8.2f %8.2f %8.2f\n",
+		       sizes[s] >> 10, "", af[HEAP_RK][s], cold[s],
+		       af[HEAP_CMA][s], af[HEAP_SYSTEM][s], zf[s],
 		       af[HEAP_CMA][s] > 0 ? af[HEAP_RK][s] / af[HEAP_CMA][s] : 0,
+		       af[HEAP_CMA][s] > 0 ? cold[s] / af[HEAP_CMA][s] : 0,
 		       zf[s] > 0 ? af[HEAP_RK][s] / zf[s] : 0);
 	printf("\nsame size x%d, mean us%*s%10s %10s %10s %8s\n", loop, 11, "",
 	       "rk", "cma", "system", "rk/cma");
