@@ -5,7 +5,9 @@
 # on the test kernels: cma= on the command line hangs ARM32 6.12 at boot).
 # Prints the tables; the raw figures go to out/bench/KERNEL.txt with the
 # date, kernel and host.
-# Usage: scripts/bench.sh [-q] KERNEL...   (-q: a quick, rough run)
+# Usage: scripts/bench.sh [-q] [KERNEL...]   (-q: a quick, rough run;
+# the default kernel is bench-6.12, common.sh's RK_BENCH_KERNELS are
+# the ones without debugging)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -14,7 +16,7 @@ if [ "${1:-}" = -q ]; then
 	quick=-q
 	shift
 fi
-[ $# -gt 0 ] || set -- 6.12
+[ $# -gt 0 ] || set -- bench-6.12
 mkdir -p "$RK_TOP/out/bench"
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
