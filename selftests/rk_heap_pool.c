@@ -5,11 +5,10 @@
  * pool is counted in rk_total_pools_kb and in the usage node, never holds
  * more than the module parameter pool_max_kb, makes way for a buffer it
  * cannot serve, and goes back to the system when the kernel's shrinkers
- * ask for memory (drop_caches, or real memory pressure), after which the
- * region's pages serve the system's movable allocations again.
+ * ask for memory, after which CMA counts the region's pages free again,
+ * for the system's movable allocations.
  */
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "rk_test.h"
 #include "rk_fixture.h"
@@ -27,23 +26,6 @@ static void set_pool_max(unsigned long kb)
 
 	snprintf(s, sizeof(s), "%lu", kb);
 	rk_write_file(RK_POOL_MAX, s, O_WRONLY);
-}
-
-/* The value of a /proc/meminfo line, in KiB; -1 if there is none. */
-static long long meminfo_kb(const char *key)
-{
-	char line[128];
-	size_t n = strlen(key);
-	long long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = atoll(line + n + 1);
-	fclose(f);
-	return v;
 }
 
 /* Allocate @len bytes, fill them with @byte; returns the fd, start in *phys. */
@@ -257,100 +239,6 @@ TEST_F_TIMEOUT(pool, drop_caches_empties_the_pool, RK_TIMEOUT)
 	EXPECT_EQ(0UL, pools_kb());
 	if (cma)
 		EXPECT_EQ(0UL, rk_cma_debugfs_ulong(cma, "used"));
-}
-
-#define HOG_STEP	(1UL << 20)
-
-/*
- * The memory hog of the pressure test: maps and touches anonymous memory,
- * 1 MiB at a time, until the pool is empty, then 8 MiB more, and looks
- * (in /proc/self/pagemap) for one of its pages in [@lo, @hi), the
- * physical range the pool held. Exit status: 0 found, 1 pool never
- * emptied, 2 no page there, 3 error, 4 pool emptied but the kernel has no
- * pagemap (CONFIG_PROC_PAGE_MONITOR) to say where the pages went.
- */
-static int hog(uint64_t lo, uint64_t hi)
-{
-	unsigned long limit = (unsigned long)meminfo_kb("MemTotal") << 10;
-	unsigned long mapped = 0, extra = 0, i;
-	uint64_t entry, pfn;
-	char *p = NULL;
-	int pagemap;
-
-	rk_write_file("/proc/self/oom_score_adj", "1000", O_WRONLY);
-	while (mapped < limit && extra < 8 * HOG_STEP) {
-		p = mmap(NULL, HOG_STEP, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (p == MAP_FAILED)
-			return 3;
-		mapped += HOG_STEP;
-		if (extra || !pools_kb())
-			extra += HOG_STEP;
-		if (!extra)
-			continue;
-		if (access("/proc/self/pagemap", R_OK))
-			return 4;
-		pagemap = open("/proc/self/pagemap", O_RDONLY);
-		if (pagemap < 0)
-			return 3;
-		for (i = 0; i < HOG_STEP / RK_PAGE; i++) {
-			if (pread(pagemap, &entry, sizeof(entry),
-				  ((uintptr_t)p / RK_PAGE + i) * sizeof(entry)) !=
-			    sizeof(entry))
-				return 3;
-			pfn = entry & ((1ULL << 55) - 1);
-			if ((entry >> 63) && pfn * RK_PAGE >= lo &&
-			    pfn * RK_PAGE < hi) {
-				close(pagemap);
-				return 0;
-			}
-		}
-		close(pagemap);
-	}
-	return extra ? 2 : 1;
-}
-
-/*
- * Real memory pressure: a process takes more memory than the guest has
- * free. Before anything is killed the shrinker has given the pool back,
- * and the process gets pages that the pool held.
- */
-TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
-{
-	uint64_t lo = ~0ULL, hi = 0;
-	struct rk_info info;
-	int fds[4], i, status;
-	pid_t pid;
-
-	set_pool_max(16384);
-	for (i = 0; i < 4; i++) {
-		fds[i] = rk_alloc(self->heap, 4 << 20);
-		ASSERT_LE(0, fds[i]);
-		ASSERT_EQ(0, rk_info_lookup(rk_ino(fds[i]), &info));
-		lo = info.start < lo ? info.start : lo;
-		hi = info.end + 1 > hi ? info.end + 1 : hi;
-	}
-	for (i = 0; i < 4; i++)
-		close(fds[i]);
-	ASSERT_EQ(16384UL, pools_kb());
-	ASSERT_EQ(16ULL << 20, hi - lo);
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(hog(lo, hi));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the memory hog was killed (signal %d)",
-					      WTERMSIG(status));
-	EXPECT_NE(1, WEXITSTATUS(status)) TH_LOG("the pool kept %lu KiB under memory pressure",
-						 pools_kb());
-	EXPECT_NE(2, WEXITSTATUS(status))
-		TH_LOG("no page of the emptied pool went to the memory hog");
-	if (WEXITSTATUS(status) == 4)
-		TH_LOG("no /proc/self/pagemap: where the pool's pages went is not checked");
-	else
-		EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(0UL, pools_kb());
 }
 
 TEST_HARNESS_MAIN
