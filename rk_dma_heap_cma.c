@@ -116,6 +116,8 @@ struct rk_cma_block {
  * @nr_held:	pages in blocks
  * @nr_used:	pages in buffers
  * @no_pool:	the heap was removed: blocks go back as soon as they are empty
+ * @trim_lock:	held while blocks go back to the area, so that who waits
+ *		for it finds their pages there
  * @contig:	allocations of contiguous pages, by first pfn
  * @node:	entry in rk_cma_states
  */
@@ -133,6 +135,7 @@ struct rk_cma_heap {
 	unsigned long nr_held;
 	unsigned long nr_used;
 	bool no_pool;
+	struct mutex trim_lock;	/* serializes rk_cma_pool_trim() */
 	struct xarray contig;
 	struct list_head node;
 };
@@ -423,6 +426,7 @@ static unsigned long rk_cma_pool_trim(struct rk_cma_heap *h,
 	unsigned long freed = 0;
 	LIST_HEAD(gone);
 
+	mutex_lock(&h->trim_lock);
 	spin_lock(&h->lock);
 	list_for_each_entry_safe(b, tmp, &h->blocks, node) {
 		if (rk_cma_pool_pages(h) <= keep)
@@ -440,6 +444,7 @@ static unsigned long rk_cma_pool_trim(struct rk_cma_heap *h,
 		h->mem->free(h, b->pages, b->npages << PAGE_SHIFT, b->dma);
 		kfree(b);
 	}
+	mutex_unlock(&h->trim_lock);
 	return freed;
 }
 
@@ -477,8 +482,12 @@ static int rk_cma_place(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 		return 0;
 	if (rk_cma_block_new(h, buf, len, 0))
 		return h->mem->zeroed;
-	/* what the pool keeps may be in the way */
-	if (rk_cma_pool_trim(h, 0) && rk_cma_block_new(h, buf, len, 0))
+	/*
+	 * What the pool keeps may be in the way, or blocks that are going
+	 * back right now: the trim returns once they are back.
+	 */
+	rk_cma_pool_trim(h, 0);
+	if (rk_cma_block_new(h, buf, len, 0))
 		return h->mem->zeroed;
 	return -ENOMEM;
 }
@@ -1196,6 +1205,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 	h->size = rmem->size;
 	h->npages = rmem->size >> PAGE_SHIFT;
 	spin_lock_init(&h->lock);
+	mutex_init(&h->trim_lock);
 	INIT_LIST_HEAD(&h->blocks);
 	xa_init(&h->contig);
 	h->bitmap = bitmap_zalloc(h->npages, GFP_KERNEL);
