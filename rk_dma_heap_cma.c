@@ -329,7 +329,6 @@ static bool rk_cma_block_carve(struct rk_cma_heap *h, struct rk_cma_block *b,
 	h->nr_used += n;
 	buf->block = b;
 	buf->pages = b->pages + (first - b->first);
-	buf->dma = b->dma + ((first - b->first) << PAGE_SHIFT);
 	return true;
 }
 
@@ -509,8 +508,12 @@ static void rk_cma_unplace(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
  */
 static int rk_cma_buffer_map(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 {
-	if (h->mem->mapped)
+	struct rk_cma_block *b = buf->block;
+
+	if (h->mem->mapped) {
+		buf->dma = b->dma + ((buf->pages - b->pages) << PAGE_SHIFT);
 		return 0;
+	}
 	buf->dma = dma_map_page_attrs(h->dev, buf->pages, 0, buf->len,
 				      DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	return dma_mapping_error(h->dev, buf->dma);
@@ -1303,14 +1306,14 @@ static struct platform_driver rk_cma_driver = {
 
 /* ------------------------------------------------------------- pool size */
 
-/* Give back empty blocks of every heap until each keeps at most @kb KiB. */
-static void rk_cma_pools_trim(unsigned int kb)
+/* Give back empty blocks of every heap until each keeps what it may. */
+static void rk_cma_pools_trim(void)
 {
 	struct rk_cma_heap *h;
 
 	mutex_lock(&rk_cma_states_lock);
 	list_for_each_entry(h, &rk_cma_states, node)
-		rk_cma_pool_trim(h, kb >> (PAGE_SHIFT - 10));
+		rk_cma_pool_trim(h, rk_cma_pool_max(h));
 	mutex_unlock(&rk_cma_states_lock);
 }
 
@@ -1320,7 +1323,7 @@ static int rk_cma_pool_max_set(const char *val, const struct kernel_param *kp)
 	int ret = param_set_uint(val, kp);
 
 	if (!ret)
-		rk_cma_pools_trim(READ_ONCE(rk_cma_pool_max_kb));
+		rk_cma_pools_trim();
 	return ret;
 }
 
