@@ -20,14 +20,6 @@ static unsigned long pools_kb(void)
 	return rk_read_ulong(RK_POOLS_KB);
 }
 
-static void set_pool_max(unsigned long kb)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%lu", kb);
-	rk_write_file(RK_POOL_MAX, s, O_WRONLY);
-}
-
 /* Allocate @len bytes, fill them with @byte; returns the fd, start in *phys. */
 static int alloc_filled(int heap, size_t len, int byte, uint64_t *phys)
 {
@@ -85,7 +77,7 @@ FIXTURE_SETUP(pool)
 FIXTURE_TEARDOWN_PARENT(pool)
 {
 	if (self->max_kb != ~0UL)
-		set_pool_max(self->max_kb);
+		rk_pool_max_set(self->max_kb);
 	rk_fixture_check(_metadata);
 }
 
@@ -171,7 +163,7 @@ TEST_F_TIMEOUT(pool, bound_holds, RK_TIMEOUT)
 {
 	int fds[4], i;
 
-	set_pool_max(8192);
+	rk_pool_max_set(8192);
 	for (i = 0; i < 4; i++) {
 		fds[i] = rk_alloc(self->heap, 4 << 20);
 		ASSERT_LE(0, fds[i]);
@@ -180,9 +172,9 @@ TEST_F_TIMEOUT(pool, bound_holds, RK_TIMEOUT)
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
 	EXPECT_EQ(8192UL, pools_kb());
-	set_pool_max(4096);
+	rk_pool_max_set(4096);
 	EXPECT_EQ(4096UL, pools_kb());
-	set_pool_max(0);
+	rk_pool_max_set(0);
 	EXPECT_EQ(0UL, pools_kb());
 	EXPECT_EQ(0UL, rk_cma_used_pages());
 }
@@ -198,7 +190,7 @@ TEST_F_TIMEOUT(pool, full_pool_makes_way_for_a_larger_buffer, RK_TIMEOUT)
 
 	rk_region(&base, &size);
 	ASSERT_LT(0ULL, size);
-	set_pool_max(KIB(size));
+	rk_pool_max_set(KIB(size));
 	while (n < 64 && (fd = rk_alloc(self->heap, 4 << 20)) >= 0)
 		fds[n++] = fd;
 	EXPECT_EQ(size / (4 << 20), (uint64_t)n);
@@ -224,7 +216,7 @@ TEST_F_TIMEOUT(pool, drop_caches_empties_the_pool, RK_TIMEOUT)
 
 	if (access("/proc/sys/vm/drop_caches", W_OK))
 		SKIP(return, "this kernel has no /proc/sys/vm/drop_caches (CONFIG_PROC_SYSCTL)");
-	set_pool_max(8192);
+	rk_pool_max_set(8192);
 	for (i = 0; i < 2; i++) {
 		fds[i] = rk_alloc(self->heap, 4 << 20);
 		ASSERT_LE(0, fds[i]);

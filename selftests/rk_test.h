@@ -105,6 +105,15 @@ static inline char *rk_read_text(const char *path, size_t *len)
 #define RK_POOL_MAX	"/sys/module/rk_dma_heap/parameters/pool_max_kb"
 #define RK_POOLS_KB	"/sys/kernel/rk_dma_heap/rk_total_pools_kb"
 
+/* Set the pool's bound, module parameter pool_max_kb, to @kb KiB. */
+static inline void rk_pool_max_set(unsigned long kb)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lu", kb);
+	rk_write_file(RK_POOL_MAX, s, O_WRONLY);
+}
+
 /*
  * Have the heap give back the free memory it keeps for reuse: a bound of
  * 0 empties the pool at once, then the bound is restored.
@@ -112,13 +121,11 @@ static inline char *rk_read_text(const char *path, size_t *len)
 static inline void rk_pool_drain(void)
 {
 	unsigned long max = rk_read_ulong(RK_POOL_MAX);
-	char s[24];
 
 	if (max == ~0UL)
 		return;
-	rk_write_file(RK_POOL_MAX, "0", O_WRONLY);
-	snprintf(s, sizeof(s), "%lu", max);
-	rk_write_file(RK_POOL_MAX, s, O_WRONLY);
+	rk_pool_max_set(0);
+	rk_pool_max_set(max);
 }
 
 /*
