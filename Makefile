@@ -3,6 +3,11 @@
 # rk_dma_heap: the out-of-tree module build, and the QEMU test rig.
 #
 #   make [KDIR=...] [ARCH=... CROSS_COMPILE=...]   build rk-dma-heap.ko
+#   make install [KDIR=...] [DESTDIR=...]   install it (lib/modules/VERSION/
+#                                       updates), the udev rule, the
+#                                       modprobe.d softdeps and the
+#                                       modules-load.d entry
+#   make uninstall [KDIR=...] [DESTDIR=...] remove what install installed
 #   make check                          build the kernels, boot each, test
 #   make demo  [KERNEL=6.12]            boot, allocate a few buffers, show them
 #   make shell [KERNEL=...]             the same guest with a shell
@@ -21,10 +26,39 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.12
 
+# make install: where things go, under DESTDIR (an image's root, or / )
+KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+MODDIR ?= updates
+UDEVRULESDIR ?= /etc/udev/rules.d
+MODPROBEDIR ?= /etc/modprobe.d
+MODULESLOADDIR ?= /etc/modules-load.d
+
 all: modules
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# depmod only for the running system's tree; an image builder runs its own
+install: modules
+	@test -n "$(KVER)" || { echo "no kernel release in $(KDIR)/include/config/kernel.release: give KDIR or KVER" >&2; exit 2; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(MODDIR) DEPMOD=true modules_install
+	install -D -m 0644 dist/60-rk-dma-heap.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-rk-dma-heap.rules
+	install -D -m 0644 dist/rk_dma_heap-modprobe.conf \
+		$(DESTDIR)$(MODPROBEDIR)/rk_dma_heap.conf
+	install -D -m 0644 dist/rk_dma_heap-modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/rk_dma_heap.conf
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall:
+	@test -n "$(KVER)" || { echo "no kernel release in $(KDIR)/include/config/kernel.release: give KDIR or KVER" >&2; exit 2; }
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)/rk-dma-heap.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)/rk-dma-heap.ko.* \
+		$(DESTDIR)$(UDEVRULESDIR)/60-rk-dma-heap.rules \
+		$(DESTDIR)$(MODPROBEDIR)/rk_dma_heap.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/rk_dma_heap.conf
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
@@ -44,4 +78,4 @@ run:
 bench:
 	scripts/bench.sh $(if $(filter file,$(origin KERNEL)),bench-6.12,$(KERNEL))
 
-.PHONY: all modules clean check demo shell run bench
+.PHONY: all modules install uninstall clean check demo shell run bench

@@ -39,6 +39,15 @@ static DEFINE_XARRAY_ALLOC(rk_dma_heap_minors);
 
 static dev_t rk_dma_heap_devt;
 static struct class *rk_dma_heap_class;
+/*
+ * The mode devtmpfs gives the nodes, where no udev rule or mdev line sets
+ * one: 0600 (root only) unless the user asks for more.
+ */
+static uint rk_dma_heap_node_mode = 0600;
+module_param_named(node_mode, rk_dma_heap_node_mode, uint, 0444);
+MODULE_PARM_DESC(node_mode,
+		 "Mode of the /dev/rk_dma_heap nodes, in octal, read and write bits only (default 0600); udev and mdev rules override it");
+
 static DEFINE_RATELIMIT_STATE(rk_dma_heap_enomem_rs, DEFAULT_RATELIMIT_INTERVAL,
 			      DEFAULT_RATELIMIT_BURST);
 
@@ -495,7 +504,7 @@ static char *rk_dma_heap_devnode(RK_DEVNODE_CONST struct device *dev,
 				 umode_t *mode)
 {
 	if (mode)
-		*mode = 0600;
+		*mode = rk_dma_heap_node_mode;
 	return kasprintf(GFP_KERNEL, "rk_dma_heap/%s", dev_name(dev));
 }
 
@@ -902,6 +911,11 @@ static int __init rk_dma_heap_init(void)
 {
 	int ret;
 
+	if (rk_dma_heap_node_mode & ~0666) {
+		pr_err("node_mode %#o refused: give it in octal (e.g. 0660), read and write bits only\n",
+		       rk_dma_heap_node_mode);
+		return -EINVAL;
+	}
 	ret = alloc_chrdev_region(&rk_dma_heap_devt, 0, RK_DMA_HEAP_MAX_HEAPS,
 				  "rk_dma_heap");
 	if (ret) {

@@ -32,6 +32,32 @@ busy_mapping() {
 	[ -c "$NODE" ] || { echo "node gone after the refused rmmod"; return 1; }
 }
 
+# node_mode sets the node's mode where no udev rule or mdev line does
+node_mode_set() {
+	insmod /lib/modules/rk/rk-dma-heap.ko node_mode=0666 || return 1
+	expect_eq "mode of $NODE with node_mode=0666" "crw-rw-rw-" \
+		"$(ls -l "$NODE" | cut -c1-10)" || return 1
+	rmmod rk_dma_heap
+}
+
+# a mode with more than read and write bits is refused, and dmesg says why
+# (busybox's insmod tries twice, finit_module then init_module: one line
+# for each try, and nothing else)
+node_mode_bad() {
+	echo "<5>rk_dma_heap tests: node_mode=0755" > /dev/kmsg
+	out=$(insmod /lib/modules/rk/rk-dma-heap.ko node_mode=0755 2>&1) &&
+		{ echo "insmod with node_mode=0755 succeeded"; rmmod rk_dma_heap; return 1; }
+	case "$out" in
+	*"Invalid argument"*) ;;
+	*) echo "insmod: expected EINVAL, got: $out"; return 1 ;;
+	esac
+	lines=$(dmesg | sed -n '/rk_dma_heap tests: node_mode=0755/,$p' | grep 'rk_dma_heap' | sed 1d)
+	[ -n "$lines" ] || { echo "no dmesg line about node_mode"; return 1; }
+	other=$(echo "$lines" | grep -v 'rk_dma_heap: node_mode 0755 refused: give it in octal (e.g. 0660), read and write bits only$')
+	[ -z "$other" ] || { echo "other lines: $other"; return 1; }
+	[ ! -e /sys/module/rk_dma_heap ] || { echo "module loaded after the refusal"; return 1; }
+}
+
 # CYCLES loads and unloads, each with buffers allocated and freed between
 cycles() {
 	i=0
@@ -64,7 +90,7 @@ leaked_ref() {
 		"$(dmesg_count 'rk_dma_heap: rk-dma-heap-cma: 1 reference(s) from rk_dma_heap_find() were never released with rk_dma_heap_put()')"
 }
 
-tap_plan 9
+tap_plan 11
 tap_check "rmmod is refused while a buffer is alive" busy
 tap_check "rmmod is refused while only a mapping is alive" busy_mapping
 tap_check "rmmod removes the node, the class and the /proc and /sys nodes" gone
@@ -78,5 +104,7 @@ tap_check "second insmod registers the heap again" back
 tap_check "second rmmod" gone
 tap_check "third insmod" back
 tap_check "final rmmod" gone
+tap_check "node_mode=0666 gives the node mode crw-rw-rw-" node_mode_set
+tap_check "node_mode=0755 is refused with EINVAL and a dmesg line saying why" node_mode_bad
 tap_check "100 insmod/rmmod cycles with buffers allocated and freed between" cycles
 tap_done

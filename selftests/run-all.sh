@@ -11,7 +11,7 @@ echo 1 > /proc/sys/kernel/printk
 if [ $# -eq 0 ]; then
 	set -- /tests/module.sh /tests/kunit.sh \
 		$(ls /tests/bin/* 2>/dev/null | grep -v -e /rk_heap_stress$ -e /rk_heap_faults$) \
-		/tests/bin/rk_heap_stress /tests/unbind.sh /tests/bin/rk_heap_faults \
+		/tests/bin/rk_heap_stress /tests/access.sh /tests/unbind.sh /tests/bin/rk_heap_faults \
 		/tests/lifecycle.sh
 fi
 # What the kernel reports before this line in its log is the boot's, not
