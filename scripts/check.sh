@@ -123,13 +123,16 @@ done
 wait
 
 args=()
-rk_log "host checks: device tree binding, TAP parser, install, style"
+rk_log "host checks: device tree binding, TAP parser, install, dkms, style"
 "$RK_TOP/scripts/dt-check.sh" > "$host/dt-check.tap" 2>&1
 args+=(--host "dt-check=$host/dt-check.tap")
 "$RK_TOP/scripts/test-tap-summary.sh" > "$host/tap-parser.tap" 2>&1
 args+=(--host "tap-parser=$host/tap-parser.tap")
 "$RK_TOP/scripts/install-check.sh" > "$host/install.tap" 2>&1
 args+=(--host "install=$host/install.tap")
+# boots debian-6.12's guest: after the guests, never beside one of its own
+"$RK_TOP/scripts/dkms-check.sh" debian-6.12 > "$host/dkms.tap" 2>&1
+args+=(--host "dkms=$host/dkms.tap")
 "$RK_TOP/scripts/style-check.sh" > "$host/style.tap" 2>&1
 args+=(--host "style=$host/style.tap")
 args+=(${skips[@]+"${skips[@]}"})

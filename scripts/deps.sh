@@ -27,6 +27,8 @@ pkgs=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm qemu-user-static
 	device-tree-compiler dt-schema sparse
+	# scripts/dkms-check.sh runs it on trees of its own, never the host's
+	dkms
 )
 
 missing=()
