@@ -717,11 +717,12 @@ static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
  * @len:	size in bytes, rounded up to whole pages
  * @fd_flags:	O_CLOEXEC and the access mode (O_RDWR, ...) for the buffer's
  *		file; they apply when the buffer is later given an fd
- * @heap_flags:	must be 0
+ * @heap_flags:	0, or RK_DMA_HEAP_UNCACHED for a write-combined buffer
  * @name:	owner shown in /proc/rk_dma_heap/rk-dma-heap-info (usually
  *		dev_name() of the caller's device); NULL for the current thread
  *
- * The memory is physically contiguous, zeroed and cached.
+ * The memory is physically contiguous and zeroed; cached unless
+ * @heap_flags has RK_DMA_HEAP_UNCACHED.
  *
  * Return: the dma-buf, or ERR_PTR(-EINVAL) for a NULL heap, a zero or
  * oversized @len, or unknown flags; ERR_PTR(-ENOMEM) when the heap's region
@@ -777,7 +778,7 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_buffer_free);
  * @heap:	the heap
  * @len:	size in bytes, rounded up to whole pages
  * @fd_flags:	O_CLOEXEC and the access mode for the new fd
- * @heap_flags:	must be 0
+ * @heap_flags:	0, or RK_DMA_HEAP_UNCACHED for a write-combined buffer
  * @name:	owner name, or NULL for the current thread
  *
  * Return: the new file descriptor in the current process, or a negative
@@ -937,6 +938,8 @@ static int __init rk_dma_heap_init(void)
 	ret = rk_dma_heap_cma_init();
 	if (ret)
 		goto err_procfs;
+	/* once the heap's device is bound: the -dma32 names need its region */
+	rk_dma_heap_mainline_init();
 	return 0;
 
 err_procfs:
@@ -964,3 +967,4 @@ module_exit(rk_dma_heap_exit);
 MODULE_DESCRIPTION("Rockchip dma-buf heaps (rk-dma-heap-cma) for BSP and mainline kernels");
 MODULE_LICENSE("GPL");
 RK_MODULE_IMPORT_DMA_BUF();
+RK_MODULE_IMPORT_DMA_BUF_HEAP();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rk-dma-heap-cma: a dma-buf heap that hands out physically contiguous,
- * cached, zeroed buffers from one device-tree reserved-memory region.
+ * zeroed buffers from one device-tree reserved-memory region: cached, or
+ * write-combined with RK_DMA_HEAP_UNCACHED.
  *
  * The region is a reusable "shared-dma-pool" given to our platform device
  * as its own CMA area (of_reserved_mem_device_init()). Buffers come from
@@ -18,7 +19,8 @@
  * free pages the heap keeps (its pool) are within pool_max_kb, and goes
  * back to the area beyond that, when a larger buffer does not fit
  * elsewhere, and when the kernel's shrinkers ask for memory. Every buffer
- * is zeroed and written back to memory when it is handed out.
+ * is zeroed and written back to memory when it is handed out; an uncached
+ * one leaves the cache altogether, and is never synced after.
  */
 #define pr_fmt(fmt) "rk_dma_heap: " fmt
 
@@ -37,6 +39,7 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
 #include "rk_dma_heap_priv.h"
@@ -155,9 +158,12 @@ static LIST_HEAD(rk_cma_states);
  * @pages:	first page
  * @dma:	DMA address for our own device
  * @len:	size in bytes, a multiple of PAGE_SIZE
- * @lock:	protects @attachments and @vmap_cnt
+ * @uncached:	mapped write-combined, never synced (RK_DMA_HEAP_UNCACHED)
+ * @lock:	protects @attachments, @vmap_cnt and @vaddr
  * @attachments: struct rk_cma_attachment of the importers
  * @vmap_cnt:	number of kernel mappings handed out
+ * @vaddr:	the write-combined kernel mapping of an uncached buffer,
+ *		while @vmap_cnt is not 0
  * @rec:	the tracking record
  */
 struct rk_cma_buffer {
@@ -167,9 +173,11 @@ struct rk_cma_buffer {
 	struct page *pages;
 	dma_addr_t dma;
 	size_t len;
-	struct mutex lock;	/* protects attachments, vmap_cnt */
+	bool uncached;
+	struct mutex lock;	/* protects attachments, vmap_cnt, vaddr */
 	struct list_head attachments;
 	unsigned int vmap_cnt;
+	void *vaddr;
 	struct rk_dma_heap_alloc rec;
 };
 
@@ -520,7 +528,7 @@ static int rk_cma_buffer_map(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 }
 
 static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
-						 size_t len)
+						 size_t len, bool uncached)
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	struct rk_cma_buffer *buf;
@@ -542,6 +550,7 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 	buf->h = h;
 	buf->heap = heap;
 	buf->len = len;
+	buf->uncached = uncached;
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
 
@@ -558,6 +567,12 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 	if (!zeroed)
 		memset(page_address(buf->pages), 0, len);
 	rk_cma_write_back(h, buf->dma, len);
+	/*
+	 * Nothing syncs an uncached buffer again: no line of it may stay in
+	 * the cache, where a write-combined access could still meet it.
+	 */
+	if (uncached)
+		dma_sync_single_for_cpu(h->dev, buf->dma, len, DMA_FROM_DEVICE);
 	return buf;
 
 err_unplace:
@@ -664,7 +679,8 @@ static struct sg_table *rk_cma_map(struct dma_buf_attachment *attach,
 	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		return ERR_PTR(ret);
-	dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
+	if (!buf->uncached)
+		dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
 	mutex_lock(&buf->lock);
 	a->mapped = true;
 	mutex_unlock(&buf->lock);
@@ -680,7 +696,8 @@ static void rk_cma_unmap(struct dma_buf_attachment *attach,
 	mutex_lock(&buf->lock);
 	a->mapped = false;
 	mutex_unlock(&buf->lock);
-	dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
+	if (!buf->uncached)
+		dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
 	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
@@ -713,7 +730,8 @@ static void rk_cma_sync_sgt(struct device *dev, struct sg_table *sgt,
 
 /*
  * Hand bytes [@offset, @offset + @len) of the buffer to the CPU (@for_cpu)
- * or back to the devices.
+ * or back to the devices. The CPU reaches an uncached buffer past its
+ * caches: there is nothing to do.
  */
 static void rk_cma_sync(struct rk_cma_buffer *buf, size_t offset, size_t len,
 			enum dma_data_direction dir, bool for_cpu)
@@ -721,7 +739,7 @@ static void rk_cma_sync(struct rk_cma_buffer *buf, size_t offset, size_t len,
 	struct rk_cma_attachment *a;
 	bool synced = false;
 
-	if (!len)
+	if (!len || buf->uncached)
 		return;
 	mutex_lock(&buf->lock);
 	list_for_each_entry(a, &buf->attachments, node) {
@@ -814,21 +832,53 @@ static int rk_cma_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	if (vma->vm_pgoff >= npages || vma_pages(vma) > npages - vma->vm_pgoff)
 		return -EINVAL;
 
-	/* Cached, like the kernel's view; DMA_BUF_IOCTL_SYNC keeps coherency. */
+	/*
+	 * Cached, like the kernel's view, and DMA_BUF_IOCTL_SYNC keeps it
+	 * coherent; or write-combined, past the caches.
+	 */
+	if (buf->uncached)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 	return remap_pfn_range(vma, vma->vm_start,
 			       page_to_pfn(buf->pages) + vma->vm_pgoff,
 			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
 }
 
-/* The region is in lowmem (checked at probe): the linear map is the vmap. */
+/* A write-combined kernel mapping of @buf, or NULL. */
+static void *rk_cma_vmap_wc(struct rk_cma_buffer *buf)
+{
+	unsigned long i, npages = buf->len >> PAGE_SHIFT;
+	struct page **pages;
+	void *vaddr;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < npages; i++)
+		pages[i] = buf->pages + i;
+	vaddr = vmap(pages, npages, VM_MAP, pgprot_writecombine(PAGE_KERNEL));
+	kvfree(pages);
+	return vaddr;
+}
+
+/*
+ * The region is in lowmem (checked at probe): the linear map is the vmap
+ * of a cached buffer. An uncached one has a write-combined mapping of its
+ * own, made for the first user and kept until the last is done.
+ */
 static void *rk_cma_vmap_get(void *priv)
 {
 	struct rk_cma_buffer *buf = priv;
+	void *vaddr = page_address(buf->pages);
 
 	mutex_lock(&buf->lock);
-	buf->vmap_cnt++;
+	if (buf->uncached && !buf->vmap_cnt)
+		buf->vaddr = rk_cma_vmap_wc(buf);
+	if (buf->uncached)
+		vaddr = buf->vaddr;
+	if (vaddr)
+		buf->vmap_cnt++;
 	mutex_unlock(&buf->lock);
-	return page_address(buf->pages);
+	return vaddr;
 }
 
 static void rk_cma_vmap_put(void *priv)
@@ -836,11 +886,13 @@ static void rk_cma_vmap_put(void *priv)
 	struct rk_cma_buffer *buf = priv;
 
 	mutex_lock(&buf->lock);
-	if (buf->vmap_cnt)
-		buf->vmap_cnt--;
-	else
+	if (!buf->vmap_cnt)
 		pr_warn_ratelimited("%s: vunmap of a buffer that is not vmapped\n",
 				    buf->heap->name);
+	else if (!--buf->vmap_cnt && buf->vaddr)
+		vunmap(buf->vaddr);
+	if (!buf->vmap_cnt)
+		buf->vaddr = NULL;
 	mutex_unlock(&buf->lock);
 }
 
@@ -853,6 +905,8 @@ static void rk_cma_release(struct dma_buf *dmabuf)
 	if (buf->vmap_cnt)
 		pr_warn("%s: buffer released with %u kernel mapping(s) left\n",
 			buf->heap->name, buf->vmap_cnt);
+	if (buf->vaddr)
+		vunmap(buf->vaddr);
 	rk_cma_buffer_free(buf, true);
 }
 
@@ -885,7 +939,7 @@ static struct dma_buf *rk_cma_allocate(struct rk_dma_heap *heap,
 	struct rk_cma_buffer *buf;
 	struct dma_buf *dmabuf;
 
-	buf = rk_cma_buffer_alloc(heap, len);
+	buf = rk_cma_buffer_alloc(heap, len, heap_flags & RK_DMA_HEAP_UNCACHED);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
 
@@ -912,7 +966,7 @@ static struct page *rk_cma_alloc_contig_pages(struct rk_dma_heap *heap,
 	struct rk_cma_buffer *buf;
 	int ret;
 
-	buf = rk_cma_buffer_alloc(heap, len);
+	buf = rk_cma_buffer_alloc(heap, len, false);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
 	ret = xa_insert(&h->contig, page_to_pfn(buf->pages), buf, GFP_KERNEL);
@@ -989,6 +1043,7 @@ static void rk_cma_region_info(struct rk_dma_heap *heap,
 	}
 	spin_unlock(&h->lock);
 
+	info->base = h->base;
 	info->size = h->size;
 	info->used = used << PAGE_SHIFT;
 	info->outside = (taken - used) << PAGE_SHIFT;

@@ -147,6 +147,9 @@ bool rk_dma_heap_boot_register(void);
 int rk_dma_heap_boot_region(struct device *dev, struct reserved_mem **rmem);
 #endif
 
+/* the heaps in /dev/dma_heap (rk_dma_heap_mainline.c) */
+void rk_dma_heap_mainline_init(void);
+
 /* procfs and sysfs nodes (rk_dma_heap_procfs.c) */
 int rk_dma_heap_procfs_init(void);
 void rk_dma_heap_procfs_exit(void);

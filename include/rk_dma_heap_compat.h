@@ -35,6 +35,18 @@
 #endif
 
 /*
+ * The kernel's dma-heap core exports dma_heap_add() from 6.18, in the
+ * namespace DMA_BUF_HEAP (rk_dma_heap_mainline.c adds heaps there).
+ */
+#if RK_KERNEL_AT_LEAST(6, 18, 0) && IS_ENABLED(CONFIG_DMABUF_HEAPS)
+#define RK_HAVE_DMA_HEAP_ADD 1
+#define RK_MODULE_IMPORT_DMA_BUF_HEAP() MODULE_IMPORT_NS("DMA_BUF_HEAP")
+#else
+#define RK_HAVE_DMA_HEAP_ADD 0
+#define RK_MODULE_IMPORT_DMA_BUF_HEAP()
+#endif
+
+/*
  * cma_alloc() and cma_release() are exported from 7.2 on, and by
  * Android-derived kernels such as Rockchip's BSP, whose cma_alloc() takes a
  * gfp_t last (Kbuild defines RK_CMA_ALLOC_GFP when the kernel's
@@ -170,13 +182,17 @@ static int name(struct platform_device *pdev)				\
  * put) defines the dma_buf_ops callbacks @vmap and @vunmap around
  * void *@get(void *priv) and void @put(void *priv). The callbacks return a
  * pointer (5.10), fill a struct dma_buf_map (5.11) or a struct iosys_map
- * (5.18).
+ * (5.18); @get returns NULL when it cannot map (-ENOMEM).
  */
 #if RK_KERNEL_AT_LEAST(5, 18, 0)
 #define RK_DMA_BUF_VMAP_OPS(vmap, vunmap, get, put)			\
 static int vmap(struct dma_buf *dmabuf, struct iosys_map *map)		\
 {									\
-	iosys_map_set_vaddr(map, get(dmabuf->priv));			\
+	void *vaddr = get(dmabuf->priv);				\
+									\
+	if (!vaddr)							\
+		return -ENOMEM;						\
+	iosys_map_set_vaddr(map, vaddr);				\
 	return 0;							\
 }									\
 static void vunmap(struct dma_buf *dmabuf, struct iosys_map *map)	\
@@ -188,7 +204,11 @@ static void vunmap(struct dma_buf *dmabuf, struct iosys_map *map)	\
 #define RK_DMA_BUF_VMAP_OPS(vmap, vunmap, get, put)			\
 static int vmap(struct dma_buf *dmabuf, struct dma_buf_map *map)	\
 {									\
-	dma_buf_map_set_vaddr(map, get(dmabuf->priv));			\
+	void *vaddr = get(dmabuf->priv);				\
+									\
+	if (!vaddr)							\
+		return -ENOMEM;						\
+	dma_buf_map_set_vaddr(map, vaddr);				\
 	return 0;							\
 }									\
 static void vunmap(struct dma_buf *dmabuf, struct dma_buf_map *map)	\
@@ -271,6 +291,9 @@ static inline void rk_dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 #define rk_dma_buf_map_attachment dma_buf_map_attachment
 #define rk_dma_buf_unmap_attachment dma_buf_unmap_attachment
 #endif
+
+/* KUnit maps files into a test's own mm from 6.12 (kunit_vm_mmap()) */
+#define RK_HAVE_KUNIT_VM_MMAP	RK_KERNEL_AT_LEAST(6, 12, 0)
 
 /* KUnit of 5.10 has no NULL assertions yet (for the KUnit tests) */
 #if defined(KUNIT_EXPECT_TRUE) && !defined(KUNIT_EXPECT_NULL)

@@ -111,7 +111,7 @@ check_example() {
 		-o "$tmp/example.dtb" "$tmp/example.dts" &&
 		validate "$tmp/example.dtb" /example-0/rk-dma-heap &&
 		check_region "$tmp/example.dtb" /example-0/rk-dma-heap \
-			/example-0/reserved-memory/rk-dma-heap-cma 4200000
+			/example-0/reserved-memory/rk-dma-heap-region 4200000
 }
 
 check_rv1106() {
@@ -121,7 +121,7 @@ check_rv1106() {
 		"$RK_TOP/dts/rv1106-example.dts" &&
 		validate "$tmp/rv1106-example.dtb" /rk-dma-heap &&
 		check_region "$tmp/rv1106-example.dtb" /rk-dma-heap \
-			/reserved-memory/rk-dma-heap-cma 4200000
+			/reserved-memory/rk-dma-heap-region 4200000
 }
 
 check_qemu() {
@@ -132,7 +132,7 @@ check_qemu() {
 			{ note "scripts/dtb.sh $arch failed:"; note "$(cat "$tmp/err")"; return 1; }
 		[ -s "$merged" ] || { note "scripts/dtb.sh $arch printed no DTB"; return 1; }
 		# 64 MiB = 0x4000000, in two cells (QEMU's root has #size-cells = <2>).
-		check_region "$merged" /rk-dma-heap /reserved-memory/rk-dma-heap-cma \
+		check_region "$merged" /rk-dma-heap /reserved-memory/rk-dma-heap-region \
 			"0 4000000" || return 1
 		# QEMU's own nodes do not all follow the core schemas; check only ours.
 		validate "$merged" /rk-dma-heap "$binding_file" || return 1

@@ -60,7 +60,7 @@ expect() {
 }
 
 heap=/rk-dma-heap
-region=/reserved-memory/rk-dma-heap-cma
+region=/reserved-memory/rk-dma-heap-region
 cma=/reserved-memory/linux,cma
 
 # The overlay restates the root cell sizes; they must still be QEMU's.

@@ -83,6 +83,10 @@ softdep() {
 		sed -n 's|^insmod .*/\([^/]*\.ko\).*|\1|p' | tr '\n' ' ')
 	want="rk-dma-heap.ko rknpu.ko "
 	[ "$got" = "$want" ] || { echo "modprobe rknpu loads: '$got', expected '$want'"; return 1; }
+	# and with the options of the file
+	modprobe -n -v -d "$dest" -S "$ver" -C "$dest/etc/modprobe.d" rk_dma_heap |
+		grep -q 'rk-dma-heap\.ko.* dma_heap_names=cma,cma-uncached' ||
+		{ echo "modprobe rk_dma_heap does not pass dma_heap_names=cma,cma-uncached"; return 1; }
 	rm -f "$mods/extra/rknpu.ko"
 }
 
@@ -95,7 +99,8 @@ loads_at_boot() {
 # 254), and the same group and mode as the README's mdev line
 udev_rule() {
 	local r="$dest/etc/udev/rules.d/60-rk-dma-heap.rules"
-	grep -qx 'SUBSYSTEM=="rk_dma_heap", GROUP="video", MODE="0660"' "$r" ||
+	grep -qx 'SUBSYSTEM=="rk_dma_heap", GROUP="video", MODE="0660"' "$r" &&
+		grep -qx 'SUBSYSTEM=="dma_heap", KERNEL=="cma|cma-uncached", GROUP="video", MODE="0660"' "$r" ||
 		{ cat "$r"; return 1; }
 	grep -qF 'SUBSYSTEM=rk_dma_heap;.* root:video 0660' "$RK_TOP/README.md" ||
 		{ echo "README.md lacks the mdev line with group video, mode 0660"; return 1; }
@@ -110,9 +115,9 @@ uninstalled() {
 
 check "make install DESTDIR=... puts the module, the udev rule, the softdeps and modules-load.d entry in place" installed
 check "the installed module is built for $ver" vermagic
-check "modprobe rknpu loads rk_dma_heap first (softdep)" softdep
+check "modprobe rknpu loads rk_dma_heap first (softdep), with dma_heap_names=cma,cma-uncached" softdep
 check "modules-load.d loads rk_dma_heap at boot" loads_at_boot
-check "the udev rule gives /dev/rk_dma_heap/* to group video, mode 0660, like the README's mdev line" udev_rule
+check "the udev rule gives /dev/rk_dma_heap/* and /dev/dma_heap/cma, cma-uncached to group video, mode 0660, like the README's mdev line" udev_rule
 check "make uninstall DESTDIR=... removes all of it" uninstalled
 check "make uninstall again is harmless" mk uninstall
 exit $failed

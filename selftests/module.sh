@@ -6,7 +6,7 @@ HEAP=rk-dma-heap-cma
 NODE=/dev/rk_dma_heap/$HEAP
 # The region's device-tree node: its "size" is what the kernel reserved
 # (64 MiB in qemu-virt-overlay.dts), big-endian, one or two cells.
-DT_REGION=/proc/device-tree/reserved-memory/rk-dma-heap-cma
+DT_REGION=/proc/device-tree/reserved-memory/rk-dma-heap-region
 region_hex=$(od -A n -t x1 -v "$DT_REGION/size" 2>/dev/null | tr -d ' \n')
 REGION_BYTES=$((0x${region_hex:-0}))
 REGION_KIB=$((REGION_BYTES / 1024))
@@ -28,7 +28,7 @@ node_ok() {
 # "cma-" + name to 15 characters); none where CONFIG_CMA_DEBUGFS is off, as
 # on Debian's kernels.
 cma_debugfs() {
-	for d in /sys/kernel/debug/cma/$HEAP /sys/kernel/debug/cma/cma-rk-dma-heap; do
+	for d in /sys/kernel/debug/cma/rk-dma-heap-region /sys/kernel/debug/cma/cma-rk-dma-heap; do
 		[ -r "$d/count" ] && { echo "$d"; return 0; }
 	done
 	return 1

@@ -212,7 +212,7 @@ TEST_F_TIMEOUT(heap, einval_cases, RK_TIMEOUT)
 
 	memset(&d, 0, sizeof(d));
 	d.len = RK_PAGE;
-	d.heap_flags = 1;
+	d.heap_flags = 2;
 	EXPECT_EQ(-1, ioctl(self->fd, RK_DMA_HEAP_IOCTL_ALLOC, &d));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("unknown heap_flags");
 
@@ -227,7 +227,7 @@ TEST_F_TIMEOUT(heap, einval_cases, RK_TIMEOUT)
 
 	/* each rejection says why, in one kernel log line */
 	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: fd must be 0 on input, got 3$'"));
-	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: unknown heap_flags 0x1$'"));
+	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: unknown heap_flags 0x2$'"));
 	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: invalid length 0$'"));
 	EXPECT_EQ(0, system("dmesg | grep -q 'rk_dma_heap: rk-dma-heap-cma: allocation rejected: .* bytes is more than the whole region'"));
 }

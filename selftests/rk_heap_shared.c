@@ -2,7 +2,7 @@
 /*
  * The region shared with mainline's own CMA heap. Kernels whose CMA heap
  * serves every reusable region (7.2 debug kernels) create
- * /dev/dma_heap/rk-dma-heap-cma, named after the region's device-tree node,
+ * /dev/dma_heap/rk-dma-heap-region, named after the region's device-tree node,
  * which allocates from the same CMA area as rk-dma-heap-cma. What it holds
  * is not the heap's: the nodes and the ENOMEM line must show it as held
  * outside the heap, and count it neither as used nor as free.
@@ -14,7 +14,7 @@
 #include "rk_fixture.h"
 
 #define MAINLINE_DIR	"/dev/dma_heap"
-#define MAINLINE_NODE	MAINLINE_DIR "/rk-dma-heap-cma"
+#define MAINLINE_NODE	MAINLINE_DIR "/rk-dma-heap-region"
 /* mainline's heap on the default CMA area, under its name since 6.17 */
 #define MAINLINE_DEFAULT MAINLINE_DIR "/default_cma_region"
 

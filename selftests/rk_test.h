@@ -28,17 +28,27 @@
 #define RK_USAGE_NODE	"/proc/rk_dma_heap/rk-dma-heap-usage"
 #define RK_PAGE		4096UL
 
-/* Allocate with the given request code; returns the dma-buf fd or -errno. */
-static inline int rk_alloc_cmd(int heap, unsigned long cmd, uint64_t len,
-			       uint32_t fd_flags)
+/*
+ * Allocate with the given request code and flags; returns the dma-buf fd
+ * or -errno.
+ */
+static inline int rk_alloc_req(int heap, unsigned long cmd, uint64_t len,
+			       uint32_t fd_flags, uint64_t heap_flags)
 {
 	struct rk_dma_heap_allocation_data d = {
-		.len = len, .fd_flags = fd_flags,
+		.len = len, .fd_flags = fd_flags, .heap_flags = heap_flags,
 	};
 
 	if (ioctl(heap, cmd, &d) < 0)
 		return -errno;
 	return d.fd;
+}
+
+/* Allocate with the given request code; returns the dma-buf fd or -errno. */
+static inline int rk_alloc_cmd(int heap, unsigned long cmd, uint64_t len,
+			       uint32_t fd_flags)
+{
+	return rk_alloc_req(heap, cmd, len, fd_flags, 0);
 }
 
 static inline int rk_alloc(int heap, uint64_t len)
@@ -136,7 +146,7 @@ static inline void rk_pool_drain(void)
 static inline const char *rk_cma_debugfs(void)
 {
 	static const char *const dirs[] = {
-		"/sys/kernel/debug/cma/rk-dma-heap-cma",
+		"/sys/kernel/debug/cma/rk-dma-heap-region",
 		"/sys/kernel/debug/cma/cma-rk-dma-heap",
 	};
 	char path[96];

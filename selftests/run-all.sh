@@ -7,12 +7,13 @@ echo 1 > /proc/sys/kernel/printk
 # they use up the rate limit of the module's ENOMEM line, which the others
 # look for. Fault injection may turn DMA-API debugging off for the rest of
 # the boot (it gives up when its own bookkeeping cannot allocate): only
-# lifecycle.sh, which needs none of it, runs after it.
+# lifecycle.sh and the tests of /dev/dma_heap, which need none of it, run
+# after it; those come last, as they may leave the module loaded for good.
 if [ $# -eq 0 ]; then
 	set -- /tests/module.sh /tests/kunit.sh \
-		$(ls /tests/bin/* 2>/dev/null | grep -v -e /rk_heap_stress$ -e /rk_heap_faults$) \
+		$(ls /tests/bin/* 2>/dev/null | grep -v -e /rk_heap_stress$ -e /rk_heap_faults$ -e /rk_heap_dmaheap$) \
 		/tests/bin/rk_heap_stress /tests/access.sh /tests/unbind.sh /tests/bin/rk_heap_faults \
-		/tests/lifecycle.sh
+		/tests/lifecycle.sh /tests/dma_heap.sh /tests/bin/rk_heap_dmaheap
 fi
 # What the kernel reports before this line in its log is the boot's, not
 # the module's: scripts/tap-summary.py notes it but fails only on reports

@@ -19,6 +19,7 @@
 #include <linux/kconfig.h>
 #include <linux/types.h>
 #include <asm/pgtable.h>
+#include <uapi/linux/rk-dma-heap.h>
 
 struct cma;
 struct device;
@@ -32,6 +33,7 @@ struct seq_file;
 
 /**
  * struct rk_dma_heap_region_info - occupancy of the memory behind a heap
+ * @base:	physical address of the region's start
  * @size:	bytes in the heap's region
  * @used:	bytes in the heap's own live allocations
  * @outside:	bytes of the region taken by others (e.g. another heap that
@@ -41,6 +43,7 @@ struct seq_file;
  * @largest_free: the largest free block in bytes
  */
 struct rk_dma_heap_region_info {
+	phys_addr_t base;
 	size_t size;
 	size_t used;
 	size_t outside;

@@ -9,8 +9,11 @@
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/rk-dma-heap.h>
 
@@ -100,7 +103,7 @@ static void buffer_alloc_errors(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, 0, 0, 0, NULL)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, 0, 1, NULL)),
+	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, 0, 2, NULL)),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_APPEND, 0, NULL)),
 			-EINVAL);
@@ -282,6 +285,91 @@ static void partial_cpu_access(struct kunit *test)
 }
 #endif
 
+#if RK_HAVE_KUNIT_VM_MMAP
+/* Whether @prot is write-combined: making it so changes nothing. */
+static bool is_wc(pgprot_t prot)
+{
+	return pgprot_val(prot) == pgprot_val(pgprot_writecombine(prot));
+}
+
+/*
+ * Map a new buffer into the test's mm and into the kernel: the user
+ * mapping is write-combined and the kernel's a vmap of its own when
+ * @uncached, else cached and the linear map; both show the same bytes.
+ * No assertion: the caller must get to release the mm.
+ */
+static void check_mappings(struct kunit *test, struct rk_dma_heap *heap,
+			   bool uncached)
+{
+	const size_t len = 4 * PAGE_SIZE;
+	struct vm_area_struct *vma;
+	struct dma_buf *buf;
+	unsigned long addr;
+	pgprot_t prot = __pgprot(0);
+	u8 *vaddr, byte = 0;
+
+	buf = rk_dma_heap_buffer_alloc(heap, len, O_RDWR,
+				       uncached ? RK_DMA_HEAP_UNCACHED : 0,
+				       "kunit-wc");
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(buf));
+	if (IS_ERR_OR_NULL(buf))
+		return;
+	addr = kunit_vm_mmap(test, buf->file, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_VALUE(addr));
+	if (IS_ERR_VALUE(addr) || !current->mm)
+		goto out_free;
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	if (vma)
+		prot = vma->vm_page_prot;
+	mmap_read_unlock(current->mm);
+	KUNIT_EXPECT_NOT_NULL(test, vma);
+	KUNIT_EXPECT_EQ(test, is_wc(prot), uncached);
+
+	vaddr = rk_dma_buf_vmap(buf);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(vaddr));
+	if (!IS_ERR_OR_NULL(vaddr)) {
+		KUNIT_EXPECT_EQ(test, is_vmalloc_addr(vaddr), uncached);
+		memset(vaddr, 0x5a, len);
+		KUNIT_EXPECT_EQ(test,
+				copy_from_user(&byte, (void __user *)addr + len - 1, 1),
+				0UL);
+		KUNIT_EXPECT_EQ(test, byte, 0x5a);
+		rk_dma_buf_vunmap(buf, vaddr);
+	}
+	vm_munmap(addr, len);
+out_free:
+	rk_dma_heap_buffer_free(buf);
+}
+
+/*
+ * An uncached buffer is mapped write-combined, in user space and in the
+ * kernel; a cached one is not. kunit_vm_mmap() gives the test's thread an
+ * mm that nothing releases (kmemleak reports it on 6.12): release it here.
+ */
+static void uncached_mappings(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test);
+	struct mm_struct *mm;
+
+	check_mappings(test, heap, false);
+	check_mappings(test, heap, true);
+	mm = current->mm;
+	if (mm) {
+		kthread_unuse_mm(mm);
+		mmput(mm);
+	}
+	flush_delayed_fput();
+	rk_dma_heap_put(heap);
+}
+#elif defined(kunit_skip)
+static void uncached_mappings(struct kunit *test)
+{
+	kunit_skip(test, "no kunit_vm_mmap() before 6.12: rk_heap_uncached and rk_heap_writeback check uncached buffers here");
+}
+#endif
+
 /*
  * videobuf2-cma-sg never calls rk_dma_heap_put(): do the same, so that the
  * guest's lifecycle test sees rk_dma_heap unload anyway (with a dmesg line).
@@ -303,6 +391,9 @@ static struct kunit_case rk_dma_heap_api_cases[] = {
 #endif
 	KUNIT_CASE(set_dev_and_cma),
 	KUNIT_CASE(add_errors),
+#if RK_HAVE_KUNIT_VM_MMAP || defined(kunit_skip)
+	KUNIT_CASE(uncached_mappings),
+#endif
 	KUNIT_CASE(find_without_put),
 	{}
 };

@@ -15,15 +15,22 @@
 /* fd_flags the allocation ioctl accepts for the returned dma-buf fd */
 #define RK_DMA_HEAP_VALID_FD_FLAGS (O_CLOEXEC | O_ACCMODE)
 
-/* No heap_flags are defined yet: any bit set is rejected with EINVAL. */
-#define RK_DMA_HEAP_VALID_HEAP_FLAGS (0ULL)
+/*
+ * heap_flags: RK_DMA_HEAP_UNCACHED asks for a buffer that the CPU maps
+ * write-combined, in user space and in the kernel, and that needs no cache
+ * maintenance: DMA_BUF_IOCTL_SYNC does nothing for it, and its zeroes are
+ * in memory when the allocation returns. Any other bit is rejected with
+ * EINVAL.
+ */
+#define RK_DMA_HEAP_UNCACHED (1ULL << 0)
+#define RK_DMA_HEAP_VALID_HEAP_FLAGS (RK_DMA_HEAP_UNCACHED)
 
 /**
  * struct rk_dma_heap_allocation_data - allocation request
  * @len:	size of the buffer in bytes, rounded up to whole pages
  * @fd:		out: the dma-buf file descriptor; must be 0 on input
  * @fd_flags:	flags for @fd: O_CLOEXEC and the access mode (O_RDWR, ...)
- * @heap_flags:	heap-specific flags; must be 0
+ * @heap_flags:	0, or RK_DMA_HEAP_UNCACHED
  *
  * Same layout as mainline's struct dma_heap_allocation_data.
  */
