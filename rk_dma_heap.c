@@ -24,6 +24,8 @@
 #include <uapi/linux/rk-dma-heap.h>
 
 #include "rk_dma_heap_priv.h"
+#define CREATE_TRACE_POINTS
+#include "rk_dma_heap_trace.h"
 
 #define RK_DMA_HEAP_MAX_HEAPS	16
 
@@ -72,6 +74,7 @@ void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
 	a->size = size;
 	a->dmabuf = dmabuf;
 	a->ino = dmabuf ? file_inode(dmabuf->file)->i_ino : 0;
+	a->born = ktime_get();
 	a->pid = task_tgid_nr(current);
 	a->uid = current_euid();
 	a->named = name && name[0];
@@ -138,6 +141,8 @@ static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
 void rk_dma_heap_untrack(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a)
 {
 	mutex_lock(&heap->lock);
+	trace_rk_dma_heap_free(heap, a, NULL,
+			       ktime_ms_delta(ktime_get(), a->born));
 	list_del(&a->node);
 	heap->used -= a->size;
 	mutex_unlock(&heap->lock);
@@ -156,9 +161,11 @@ void rk_dma_heap_track_attach(struct rk_dma_heap *heap,
 			      struct rk_dma_heap_attach *att, struct device *dev)
 {
 	att->dev = dev;
+	att->alloc = a;
 	mutex_lock(&heap->lock);
 	list_add_tail(&att->node, &a->attachments);
 	heap->nr_attachments++;
+	trace_rk_dma_heap_attach(heap, a, dev, 0);
 	mutex_unlock(&heap->lock);
 }
 
@@ -171,6 +178,7 @@ void rk_dma_heap_track_detach(struct rk_dma_heap *heap,
 			      struct rk_dma_heap_attach *att)
 {
 	mutex_lock(&heap->lock);
+	trace_rk_dma_heap_detach(heap, att->alloc, att->dev, 0);
 	list_del(&att->node);
 	heap->nr_attachments--;
 	mutex_unlock(&heap->lock);
@@ -687,21 +695,53 @@ static void rk_dma_heap_free_removed(void)
 /* ------------------------------------------------------------ allocation */
 
 /*
+ * The alloc trace event of the allocation that started at @t0: the
+ * record of @dmabuf, or of the contiguous pages at @start. The newest
+ * record is normally the one.
+ */
+static void rk_dma_heap_trace_alloc(struct rk_dma_heap *heap,
+				    struct dma_buf *dmabuf, phys_addr_t start,
+				    ktime_t t0)
+{
+	u32 us = ktime_us_delta(ktime_get(), t0);
+	struct rk_dma_heap_alloc *a;
+
+	if (!trace_rk_dma_heap_alloc_enabled())
+		return;
+	mutex_lock(&heap->lock);
+	list_for_each_entry(a, &heap->allocs, node) {
+		if (a->dmabuf == dmabuf && (dmabuf || a->start == start)) {
+			trace_rk_dma_heap_alloc(heap, a, NULL, us);
+			break;
+		}
+	}
+	mutex_unlock(&heap->lock);
+}
+
+/*
  * One rate-limited line per failed allocation: who asked for how much, and
  * what the region can still give (a buffer needs one free block of its
  * size), including what others hold in it.
  */
 static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
-				      const char *name)
+				      const char *name, ktime_t t0)
 {
+	u32 us = ktime_us_delta(ktime_get(), t0);
 	struct rk_dma_heap_region_info info = { };
 	char comm[TASK_COMM_LEN], outside[48] = "";
+	bool say;
 
-	if (!heap->ops->region_info || !__ratelimit(&rk_dma_heap_enomem_rs))
+	if (!heap->ops->region_info)
+		return;
+	say = __ratelimit(&rk_dma_heap_enomem_rs);
+	if (!say && !trace_rk_dma_heap_enomem_enabled())
 		return;
 	if (!name || !name[0])
 		name = get_task_comm(comm, current);
 	heap->ops->region_info(heap, &info);
+	trace_rk_dma_heap_enomem(heap, len, name, us, &info);
+	if (!say)
+		return;
 	if (info.outside)
 		snprintf(outside, sizeof(outside), ", %zu KiB held outside the heap",
 			 info.outside >> 10);
@@ -735,6 +775,7 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 					 const char *name)
 {
 	struct dma_buf *dmabuf;
+	ktime_t t0;
 	int ret;
 
 	if (!heap) {
@@ -747,12 +788,15 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 	if (ret)
 		return ERR_PTR(ret);
 
+	t0 = ktime_get();
 	dmabuf = heap->ops->allocate(heap, PAGE_ALIGN(len), fd_flags,
 				     heap_flags, name);
 	if (IS_ERR(dmabuf)) {
 		if (PTR_ERR(dmabuf) == -ENOMEM)
-			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name, t0);
 		rk_dma_heap_put_alloc(heap);
+	} else {
+		rk_dma_heap_trace_alloc(heap, dmabuf, 0, t0);
 	}
 	return dmabuf;
 }
@@ -822,6 +866,7 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 					    size_t len, const char *name)
 {
 	struct page *page;
+	ktime_t t0;
 	int ret;
 
 	if (!heap) {
@@ -837,11 +882,14 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 	if (ret)
 		return ERR_PTR(ret);
 
+	t0 = ktime_get();
 	page = heap->ops->contig_alloc(heap, PAGE_ALIGN(len), name);
 	if (IS_ERR(page)) {
 		if (PTR_ERR(page) == -ENOMEM)
-			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name);
+			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name, t0);
 		rk_dma_heap_put_alloc(heap);
+	} else {
+		rk_dma_heap_trace_alloc(heap, NULL, page_to_phys(page), t0);
 	}
 	return page;
 }

@@ -8,6 +8,7 @@
 #define _RK_DMA_HEAP_PRIV_H
 
 #include <linux/cdev.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -74,6 +75,7 @@ struct rk_dma_heap {
  * @size:	size in bytes
  * @dmabuf:	the dma-buf, or NULL for contiguous pages
  * @ino:	inode number of the dma-buf's file (as fstat() shows it)
+ * @born:	when it was tracked (its age in the free trace event)
  * @pid:	process that allocated it (thread group id)
  * @uid:	effective user of that process
  * @named:	@owner was given by the caller; otherwise it is the thread's
@@ -87,6 +89,7 @@ struct rk_dma_heap_alloc {
 	size_t size;
 	struct dma_buf *dmabuf;
 	u64 ino;
+	ktime_t born;
 	pid_t pid;
 	kuid_t uid;
 	bool named;
@@ -98,10 +101,12 @@ struct rk_dma_heap_alloc {
  * struct rk_dma_heap_attach - one attachment shown in the info node
  * @node:	entry in &rk_dma_heap_alloc.attachments
  * @dev:	the attached device
+ * @alloc:	the record it is listed in
  */
 struct rk_dma_heap_attach {
 	struct list_head node;
 	struct device *dev;
+	struct rk_dma_heap_alloc *alloc;
 };
 
 /* registry (rk_dma_heap.c) */

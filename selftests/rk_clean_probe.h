@@ -17,7 +17,7 @@
 #define EVENT		GROUP "/clean"
 #define DMA_FROM_DEVICE	2
 
-static const char *tracefs(void)
+static inline const char *tracefs(void)
 {
 	static const char *const dirs[] = {
 		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
@@ -36,8 +36,8 @@ static const char *tracefs(void)
 	return NULL;
 }
 
-static int trace_write(const char *dir, const char *file, const char *s,
-		       int flags)
+static inline int trace_write(const char *dir, const char *file,
+			      const char *s, int flags)
 {
 	char path[128];
 
@@ -45,7 +45,7 @@ static int trace_write(const char *dir, const char *file, const char *s,
 	return rk_write_file(path, s, O_WRONLY | flags);
 }
 
-static bool in_kallsyms(const char *name)
+static inline bool in_kallsyms(const char *name)
 {
 	char line[256], sym[128];
 	FILE *f = fopen("/proc/kallsyms", "r");
@@ -69,7 +69,7 @@ static bool in_kallsyms(const char *name)
  * Later ARM32 kernels, and arm64, do it in dma-direct's
  * arch_sync_dma_for_device().
  */
-static int probe_defs(char defs[2][160])
+static inline int probe_defs(char defs[2][160])
 {
 	struct utsname u;
 
@@ -91,7 +91,7 @@ static int probe_defs(char defs[2][160])
 	return 2;
 }
 
-static void remove_probes(const char *tracing)
+static inline void remove_probes(const char *tracing)
 {
 	trace_write(tracing, "events/" GROUP "/enable", "0", 0);
 	trace_write(tracing, "kprobe_events", "-:" EVENT "\n", O_APPEND);
@@ -102,7 +102,7 @@ static void remove_probes(const char *tracing)
  * Add the probes; returns tracefs's directory, or NULL where the kernel
  * has no kprobe events or refuses them.
  */
-static const char *probes_add(void)
+static inline const char *probes_add(void)
 {
 	const char *tracing = tracefs();
 	char defs[2][160];
@@ -122,7 +122,7 @@ static const char *probes_add(void)
 }
 
 /* Start recording this process's cleans. */
-static int record(const char *tracing)
+static inline int record(const char *tracing)
 {
 	char pid[16];
 
@@ -141,8 +141,8 @@ static char other_clean[256];
  * [@addr, @addr + @len) exactly, and in @others the events that do not
  * (with two probes, each clean is also recorded once in the wrong layout).
  */
-static int recorded(const char *tracing, uint64_t addr, uint64_t len,
-		    int *others)
+static inline int recorded(const char *tracing, uint64_t addr,
+			   uint64_t len, int *others)
 {
 	unsigned long long a, l;
 	char path[128], line[512], *p;

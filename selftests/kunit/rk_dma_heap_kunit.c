@@ -366,7 +366,8 @@ static void uncached_mappings(struct kunit *test)
 #elif defined(kunit_skip)
 static void uncached_mappings(struct kunit *test)
 {
-	kunit_skip(test, "no kunit_vm_mmap() before 6.12: rk_heap_uncached and rk_heap_writeback check uncached buffers here");
+	kunit_skip(test,
+		   "no kunit_vm_mmap() before 6.12: the selftests check uncached buffers");
 }
 #endif
 
