@@ -1024,6 +1024,13 @@ static bool rk_cma_page_taken(struct rk_cma_heap *h, unsigned long i)
 	return page_count(page) && !PageLRU(page) && !READ_ONCE(page->mapping);
 }
 
+/* Whether page @i is the pool's: in a block the heap holds, in no buffer. */
+static bool rk_cma_page_pooled(struct rk_cma_heap *h, unsigned long i)
+{
+	lockdep_assert_held(&h->lock);
+	return test_bit(i, h->held) && !test_bit(i, h->bitmap);
+}
+
 static void rk_cma_region_info(struct rk_dma_heap *heap,
 			       struct rk_dma_heap_region_info *info)
 {
@@ -1050,7 +1057,8 @@ static void rk_cma_region_info(struct rk_dma_heap *heap,
 	info->largest_free = largest << PAGE_SHIFT;
 }
 
-static void rk_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
+static void rk_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m,
+			       bool pooled)
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	unsigned long i, nwords = DIV_ROUND_UP(h->npages, 32);
@@ -1061,7 +1069,8 @@ static void rk_cma_show_bitmap(struct rk_dma_heap *heap, struct seq_file *m)
 	for (i = 0; i < nwords; i++) {
 		word = 0;
 		for (bit = 0; bit < 32 && i * 32 + bit < h->npages; bit++)
-			if (rk_cma_page_taken(h, i * 32 + bit))
+			if (pooled ? rk_cma_page_pooled(h, i * 32 + bit) :
+				     rk_cma_page_taken(h, i * 32 + bit))
 				word |= BIT(bit);
 		seq_printf(m, "%08x%c", word,
 			   (i % 8 == 7 || i == nwords - 1) ? '\n' : ' ');

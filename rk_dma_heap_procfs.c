@@ -6,6 +6,7 @@
  *   /proc/rk_dma_heap/rk-dma-heap-info	every live allocation (0400)
  *   /proc/rk_dma_heap/dma_heap_info	the same, under the BSP code's name
  *   /proc/rk_dma_heap/alloc_bitmap	region size, use and bitmap (0400)
+ *   /proc/rk_dma_heap/pool_bitmap	the same for the pool's pages (0400)
  *   /proc/rk_dma_heap/rk-dma-heap-usage use per owner, free space (0444;
  *					other users' rows summed up)
  *   /sys/kernel/rk_dma_heap/rk_total_pools_kb
@@ -234,7 +235,11 @@ static const struct proc_ops rk_info_ops = {
 
 /* -------------------------------------------------------- bitmap node */
 
-static int rk_bitmap_show(struct seq_file *m, void *v)
+/*
+ * One bit per page of each heap's region: set while the page is taken
+ * (ours or others'), or with @pooled while the heap's pool keeps it.
+ */
+static void rk_bitmap_print(struct seq_file *m, bool pooled)
 {
 	struct rk_dma_heap_region_info info;
 	struct rk_dma_heap *heap;
@@ -244,13 +249,26 @@ static int rk_bitmap_show(struct seq_file *m, void *v)
 		if (!heap->ops->region_info || !heap->ops->show_bitmap)
 			continue;
 		heap->ops->region_info(heap, &info);
-		/* what the bitmap shows taken: ours and what others hold */
 		seq_printf(m, "Total: %zu KiB\n", info.size >> 10);
-		seq_printf(m, " Used: %zu KiB\n\n",
-			   (info.used + info.outside) >> 10);
-		heap->ops->show_bitmap(heap, m);
+		if (pooled)
+			seq_printf(m, "Pooled: %zu KiB\n\n", info.pooled >> 10);
+		else
+			seq_printf(m, " Used: %zu KiB\n\n",
+				   (info.used + info.outside) >> 10);
+		heap->ops->show_bitmap(heap, m, pooled);
 	}
 	mutex_unlock(&rk_dma_heap_list_lock);
+}
+
+static int rk_bitmap_show(struct seq_file *m, void *v)
+{
+	rk_bitmap_print(m, false);
+	return 0;
+}
+
+static int rk_pool_bitmap_show(struct seq_file *m, void *v)
+{
+	rk_bitmap_print(m, true);
 	return 0;
 }
 
@@ -429,6 +447,8 @@ int rk_dma_heap_procfs_init(void)
 	    !proc_create("dma_heap_info", 0400, rk_proc_dir, &rk_info_ops) ||
 	    !proc_create_single("alloc_bitmap", 0400, rk_proc_dir,
 				rk_bitmap_show) ||
+	    !proc_create_single("pool_bitmap", 0400, rk_proc_dir,
+				rk_pool_bitmap_show) ||
 	    !proc_create_single("rk-dma-heap-usage", 0444, rk_proc_dir,
 				rk_usage_show))
 		goto err_proc;

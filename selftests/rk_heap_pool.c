@@ -115,10 +115,38 @@ TEST_F_TIMEOUT(pool, reuse_is_zeroed, RK_TIMEOUT)
 }
 
 /*
+ * pool_bitmap says @kib KiB pooled, has that many pages set, and none of
+ * them is taken in alloc_bitmap.
+ */
+static void pool_bitmap_matches(struct __test_metadata *_metadata,
+				unsigned long kib)
+{
+	static uint32_t pool[4096], taken[4096];
+	unsigned long pooled = 0, both = 0;
+	char *text, want[48];
+	int i, n;
+
+	text = rk_read_text(RK_POOL_BITMAP_NODE, NULL);
+	ASSERT_TRUE(text != NULL);
+	snprintf(want, sizeof(want), "\nPooled: %lu KiB\n\n", kib);
+	EXPECT_TRUE(strstr(text, want) != NULL) TH_LOG("%.80s", text);
+	free(text);
+	n = rk_bitmap_words(RK_POOL_BITMAP_NODE, pool, 4096);
+	ASSERT_EQ(n, rk_bitmap_words(RK_BITMAP_NODE, taken, 4096));
+	for (i = 0; i < n; i++) {
+		pooled += __builtin_popcount(pool[i]);
+		both += __builtin_popcount(pool[i] & taken[i]);
+	}
+	EXPECT_EQ(kib * 1024 / RK_PAGE, pooled);
+	EXPECT_EQ(0UL, both);
+}
+
+/*
  * The pool is what the heap holds beyond its buffers: a 4 KiB buffer
  * takes a 4 MiB chunk, the rest of which is pooled; freed, the whole
- * chunk is. rk_total_pools_kb and the usage node say so; the bitmap node
- * shows pooled pages free, as they are for the heap's next buffers.
+ * chunk is. rk_total_pools_kb, the usage node and pool_bitmap say so; the
+ * bitmap node shows pooled pages free, as they are for the heap's next
+ * buffers.
  */
 TEST_F_TIMEOUT(pool, accounting, RK_TIMEOUT)
 {
@@ -138,8 +166,11 @@ TEST_F_TIMEOUT(pool, accounting, RK_TIMEOUT)
 	EXPECT_TRUE(strstr(text, ", pooled 4092 KiB\n") != NULL) TH_LOG("%s", text);
 	free(text);
 
+	pool_bitmap_matches(_metadata, 4092);
+
 	close(fd);
 	EXPECT_EQ(4096UL, pools_kb());
+	pool_bitmap_matches(_metadata, 4096);
 	ASSERT_EQ(0, rk_usage(&u));
 	EXPECT_EQ(0ULL, u.used);
 	EXPECT_EQ(u.region, u.free);

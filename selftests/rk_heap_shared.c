@@ -33,35 +33,22 @@ static int mainline_alloc(int heap, uint64_t len)
 /* Set bits of the bitmap node; *runs gets the number of runs of set bits. */
 static int bitmap_set_pages(unsigned int *runs)
 {
-	char line[512], *p, *end;
-	unsigned long w;
-	int bit, prev = 0, n = 0, words = 0;
-	FILE *f = fopen(RK_BITMAP_NODE, "r");
+	static uint32_t words[4096];
+	int i, bit, prev = 0, n = 0, nwords;
 
 	*runs = 0;
-	if (!f)
-		return -1;
-	/* the words come after the first blank line */
-	while (fgets(line, sizeof(line), f) && line[0] != '\n')
-		;
-	while (fgets(line, sizeof(line), f)) {
-		for (p = line; ; p = end) {
-			w = strtoul(p, &end, 16);
-			if (end == p)
-				break;
-			words++;
-			/* bit 0 of a word is the word's first page */
-			for (bit = 0; bit < 32; bit++) {
-				int set = (w >> bit) & 1;
+	nwords = rk_bitmap_words(RK_BITMAP_NODE, words, 4096);
+	/* bit 0 of a word is the word's first page */
+	for (i = 0; i < nwords; i++) {
+		for (bit = 0; bit < 32; bit++) {
+			int set = (words[i] >> bit) & 1;
 
-				n += set;
-				*runs += set && !prev;
-				prev = set;
-			}
+			n += set;
+			*runs += set && !prev;
+			prev = set;
 		}
 	}
-	fclose(f);
-	return words ? n : -1;
+	return nwords < 0 ? -1 : n;
 }
 
 /* Number of kernel log lines that contain @text. */

@@ -245,6 +245,36 @@ static inline void rk_region(uint64_t *base, uint64_t *size)
 	}
 }
 
+#define RK_POOL_BITMAP_NODE	"/proc/rk_dma_heap/pool_bitmap"
+
+/*
+ * The words of a bitmap node (alloc_bitmap, pool_bitmap), after its first
+ * blank line: up to @max of them, bit b of word w for page w * 32 + b.
+ * Returns the number of words, or -1.
+ */
+static inline int rk_bitmap_words(const char *node, uint32_t *words, int max)
+{
+	char line[512], *p, *end;
+	unsigned long w;
+	int n = 0;
+	FILE *f = fopen(node, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && line[0] != '\n')
+		;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		for (p = line; n < max; p = end) {
+			w = strtoul(p, &end, 16);
+			if (end == p)
+				break;
+			words[n++] = w;
+		}
+	}
+	fclose(f);
+	return n ? n : -1;
+}
+
 /* The " Used: N KiB" line of the bitmap node (ours and others'), or -1. */
 static inline long long rk_bitmap_used_kib(void)
 {

@@ -61,7 +61,8 @@ struct rk_dma_heap_region_info {
  * @region_info:	fill in the occupancy of the heap's region (optional:
  *			a heap without one has no region to show)
  * @show_bitmap:	print one bit per page of the region, set while the
- *			page is not free, as 32-bit hex words, eight a line
+ *			page is not free (with @pooled: while the heap's pool
+ *			keeps it), as 32-bit hex words, eight a line
  *			(optional)
  * @release:		the heap was removed and its last allocation is gone:
  *			free what served allocations (optional)
@@ -83,7 +84,8 @@ struct rk_dma_heap_ops {
 	long (*get_pool_size)(struct rk_dma_heap *heap);
 	void (*region_info)(struct rk_dma_heap *heap,
 			    struct rk_dma_heap_region_info *info);
-	void (*show_bitmap)(struct rk_dma_heap *heap, struct seq_file *m);
+	void (*show_bitmap)(struct rk_dma_heap *heap, struct seq_file *m,
+			    bool pooled);
 	void (*release)(struct rk_dma_heap *heap);
 };
 
