@@ -8,6 +8,7 @@
 #                                       modprobe.d softdeps and the
 #                                       modules-load.d entry
 #   make uninstall [KDIR=...] [DESTDIR=...] remove what install installed
+#   make top [CROSS_COMPILE=...]        build tools/rk-dma-heap-top (libc only)
 #   make check                          build the kernels, boot each, test
 #   make demo  [KERNEL=6.12]            boot, allocate a few buffers, show them
 #   make shell [KERNEL=...]             the same guest with a shell
@@ -32,14 +33,25 @@ MODDIR ?= updates
 UDEVRULESDIR ?= /etc/udev/rules.d
 MODPROBEDIR ?= /etc/modprobe.d
 MODULESLOADDIR ?= /etc/modules-load.d
+BINDIR ?= /usr/bin
+
+# rk-dma-heap-top, the user-space tool: libc only, for the board's compiler
+# (Debian's cross compilers have no CROSS_COMPILE-cc, hence gcc)
+TOOL_CC ?= $(CROSS_COMPILE)gcc
+TOOL_CFLAGS ?= -O2 -Wall
 
 all: modules
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+top: rk-dma-heap-top
+
+rk-dma-heap-top: tools/rk-dma-heap-top.c
+	$(TOOL_CC) $(TOOL_CFLAGS) -D_FILE_OFFSET_BITS=64 $(LDFLAGS) -o $@ $<
+
 # depmod only for the running system's tree; an image builder runs its own
-install: modules
+install: modules top
 	@test -n "$(KVER)" || { echo "no kernel release in $(KDIR)/include/config/kernel.release: give KDIR or KVER" >&2; exit 2; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=$(MODDIR) DEPMOD=true modules_install
@@ -49,6 +61,7 @@ install: modules
 		$(DESTDIR)$(MODPROBEDIR)/rk_dma_heap.conf
 	install -D -m 0644 dist/rk_dma_heap-modules-load.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/rk_dma_heap.conf
+	install -D -m 0755 rk-dma-heap-top $(DESTDIR)$(BINDIR)/rk-dma-heap-top
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 uninstall:
@@ -57,12 +70,13 @@ uninstall:
 		$(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)/rk-dma-heap.ko.* \
 		$(DESTDIR)$(UDEVRULESDIR)/60-rk-dma-heap.rules \
 		$(DESTDIR)$(MODPROBEDIR)/rk_dma_heap.conf \
-		$(DESTDIR)$(MODULESLOADDIR)/rk_dma_heap.conf
+		$(DESTDIR)$(MODULESLOADDIR)/rk_dma_heap.conf \
+		$(DESTDIR)$(BINDIR)/rk-dma-heap-top
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -rf out
+	rm -rf out rk-dma-heap-top
 
 check:
 	scripts/check.sh
@@ -78,4 +92,4 @@ run:
 bench:
 	scripts/bench.sh $(if $(filter file,$(origin KERNEL)),bench-6.12,$(KERNEL))
 
-.PHONY: all modules install uninstall clean check demo shell run bench
+.PHONY: all modules top install uninstall clean check demo shell run bench

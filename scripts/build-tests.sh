@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the guest's test programs (static) for one architecture into
-# out/tests/ARCH/bin and out/tests/ARCH/tools. The kselftest harness comes
+# out/tests/ARCH/bin and out/tests/ARCH/tools (the test tools of
+# selftests/tools and the project's tools of tools/, e.g. rk-dma-heap-top;
+# both land in the guest's PATH). The kselftest harness comes
 # from a kernel source package, libdrm from Debian's libdrm-dev for ARCH,
 # unpacked into the cache (the host installs nothing foreign).
 # Usage: scripts/build-tests.sh arm|arm64
@@ -24,7 +26,7 @@ cflags=(-static -O2 -g -Wall -Werror -D_GNU_SOURCE -D_TIME_BITS=64 -D_FILE_OFFSE
 	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
 	-I"$sysroot/usr/include" -I"$sysroot/usr/include/libdrm")
 shopt -s nullglob
-for c in "$RK_TOP"/selftests/*.c "$RK_TOP"/selftests/tools/*.c; do
+for c in "$RK_TOP"/selftests/*.c "$RK_TOP"/selftests/tools/*.c "$RK_TOP"/tools/*.c; do
 	name=$(basename "$c" .c)
 	dir=bin
 	case "$c" in */tools/*) dir=tools ;; esac
@@ -32,7 +34,7 @@ for c in "$RK_TOP"/selftests/*.c "$RK_TOP"/selftests/tools/*.c; do
 	grep -q xf86drm.h "$c" && libs=("$sysroot/usr/lib/${A_CROSS%-}/libdrm.a")
 	if [ ! -e "$out/$dir/$name" ] || [ "$c" -nt "$out/$dir/$name" ] ||
 	   [ "$RK_TOP/selftests/rk_test.h" -nt "$out/$dir/$name" ]; then
-		rk_log "compiling selftests/$name.c for $arch"
+		rk_log "compiling ${c#"$RK_TOP"/} for $arch"
 		"${A_CROSS}gcc" "${cflags[@]}" -o "$out/$dir/$name" "$c" "${libs[@]}" -lpthread
 	fi
 done

@@ -40,7 +40,7 @@ ver=$(cat "$kdir/version")
 mods="$dest/lib/modules/$ver"
 mkdir -p "$src"
 rk_copy_module_sources "$src"
-cp -r "$RK_TOP/Makefile" "$RK_TOP/dist" "$src/"
+cp -r "$RK_TOP/Makefile" "$RK_TOP/dist" "$RK_TOP/tools" "$src/"
 mk() {
 	make -C "$src" KDIR="$kdir/kdir" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" \
 		DESTDIR="$dest" -j"$RK_JOBS" "$@"
@@ -54,7 +54,8 @@ installed() {
 	for f in "${ko:-$mods/updates/rk-dma-heap.ko}" \
 		"$dest/etc/udev/rules.d/60-rk-dma-heap.rules" \
 		"$dest/etc/modprobe.d/rk_dma_heap.conf" \
-		"$dest/etc/modules-load.d/rk_dma_heap.conf"; do
+		"$dest/etc/modules-load.d/rk_dma_heap.conf" \
+		"$dest/usr/bin/rk-dma-heap-top"; do
 		[ -f "$f" ] || { echo "missing: ${f#"$dest"}"; return 1; }
 	done
 }
@@ -113,7 +114,7 @@ uninstalled() {
 	[ -z "$left" ] || { echo "left after uninstall:"; echo "$left"; return 1; }
 }
 
-check "make install DESTDIR=... puts the module, the udev rule, the softdeps and modules-load.d entry in place" installed
+check "make install DESTDIR=... puts the module, the udev rule, the softdeps, the modules-load.d entry and rk-dma-heap-top in place" installed
 check "the installed module is built for $ver" vermagic
 check "modprobe rknpu loads rk_dma_heap first (softdep), with dma_heap_names=cma,cma-uncached" softdep
 check "modules-load.d loads rk_dma_heap at boot" loads_at_boot

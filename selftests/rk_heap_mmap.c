@@ -120,43 +120,6 @@ TEST_F_TIMEOUT(buf, mmap_beyond_the_buffer_fails, RK_TIMEOUT)
 	EXPECT_TRUE(p == MAP_FAILED);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], c = 'x';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /*
  * Private mappings are refused: writes would go to copies no device sees,
  * and /proc/PID/maps would show the physical address as the offset.
@@ -189,7 +152,7 @@ TEST_F_TIMEOUT(buf, share_with_another_process, RK_TIMEOUT)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		/* the reader: its own fd, its own mapping */
-		int fd = recv_fd(sv[1]);
+		int fd = rk_recv_fd(sv[1]);
 		unsigned char *q;
 
 		if (fd < 0)
@@ -208,7 +171,7 @@ TEST_F_TIMEOUT(buf, share_with_another_process, RK_TIMEOUT)
 	memcpy(p, "written by the parent", 22);
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, &sync));
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, rk_send_fd(sv[0], self->fd));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child status (2 no fd, 3 mmap, 4 data)");
