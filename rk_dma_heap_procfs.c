@@ -251,7 +251,8 @@ static void rk_bitmap_print(struct seq_file *m, bool pooled)
 		heap->ops->region_info(heap, &info);
 		seq_printf(m, "Total: %zu KiB\n", info.size >> 10);
 		if (pooled)
-			seq_printf(m, "Pooled: %zu KiB\n\n", info.pooled >> 10);
+			seq_printf(m, " Base: %pa\nPooled: %zu KiB\n\n",
+				   &info.base, info.pooled >> 10);
 		else
 			seq_printf(m, " Used: %zu KiB\n\n",
 				   (info.used + info.outside) >> 10);

@@ -119,17 +119,25 @@ TEST_F_TIMEOUT(pool, reuse_is_zeroed, RK_TIMEOUT)
  * them is taken in alloc_bitmap.
  */
 static void pool_bitmap_matches(struct __test_metadata *_metadata,
-				unsigned long kib)
+				unsigned long kib, uint64_t start)
 {
 	static uint32_t pool[4096], taken[4096];
 	unsigned long pooled = 0, both = 0;
-	char *text, want[48];
+	unsigned long long base = ~0ULL;
+	char *text, want[48], *p;
+	struct rk_usage u;
 	int i, n;
 
 	text = rk_read_text(RK_POOL_BITMAP_NODE, NULL);
 	ASSERT_TRUE(text != NULL);
 	snprintf(want, sizeof(want), "\nPooled: %lu KiB\n\n", kib);
 	EXPECT_TRUE(strstr(text, want) != NULL) TH_LOG("%.80s", text);
+	/* the region's start: at or before the buffer, within a region's size */
+	p = strstr(text, "\n Base: 0x");
+	EXPECT_TRUE(p && sscanf(p, "\n Base: 0x%llx", &base) == 1) TH_LOG("%.80s", text);
+	ASSERT_EQ(0, rk_usage(&u));
+	EXPECT_TRUE(base <= start && start < base + (u.region << 10))
+		TH_LOG("base 0x%llx, buffer at 0x%llx", base, (unsigned long long)start);
 	free(text);
 	n = rk_bitmap_words(RK_POOL_BITMAP_NODE, pool, 4096);
 	ASSERT_EQ(n, rk_bitmap_words(RK_BITMAP_NODE, taken, 4096));
@@ -150,6 +158,7 @@ static void pool_bitmap_matches(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(pool, accounting, RK_TIMEOUT)
 {
+	struct rk_info info;
 	struct rk_usage u;
 	char *text, want[64];
 	int fd;
@@ -166,11 +175,12 @@ TEST_F_TIMEOUT(pool, accounting, RK_TIMEOUT)
 	EXPECT_TRUE(strstr(text, ", pooled 4092 KiB\n") != NULL) TH_LOG("%s", text);
 	free(text);
 
-	pool_bitmap_matches(_metadata, 4092);
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
+	pool_bitmap_matches(_metadata, 4092, info.start);
 
 	close(fd);
 	EXPECT_EQ(4096UL, pools_kb());
-	pool_bitmap_matches(_metadata, 4096);
+	pool_bitmap_matches(_metadata, 4096, info.start);
 	ASSERT_EQ(0, rk_usage(&u));
 	EXPECT_EQ(0ULL, u.used);
 	EXPECT_EQ(u.region, u.free);

@@ -22,8 +22,9 @@
  * It reads /proc/rk_dma_heap/{rk-dma-heap-info,rk-dma-heap-usage,
  * alloc_bitmap,pool_bitmap} and every process's fds and maps: root only.
  * The region's base, for the map's addresses and for telling pages held
- * outside the heap from our buffers, comes from the kernel's CMA debugfs
- * or the module's line in the kernel log; without it neither is shown.
+ * outside the heap from our buffers, comes from pool_bitmap's Base line;
+ * with modules before it, from the kernel's CMA debugfs or the module's
+ * line in the kernel log; without it neither is shown.
  * It needs nothing but libc (the test guest's copy is linked static).
  *
  * Usage: rk-dma-heap-top [-d SECONDS] [--once | --json]
@@ -735,9 +736,22 @@ static int base_from_klog(struct snap *s, unsigned long long *base)
 	return found;
 }
 
+/* The " Base:" line of pool_bitmap (modules that have one). */
+static int base_from_pool_node(unsigned long long *base)
+{
+	char *text = read_text(POOL_NODE), *p;
+	int found = 0;
+
+	p = text ? strstr(text, " Base: 0x") : NULL;
+	if (p && sscanf(p, " Base: 0x%llx", base) == 1)
+		found = 1;
+	free(text);
+	return found;
+}
+
 /*
- * The base, looked for once per region size: a region does not move while
- * the module is loaded.
+ * The base: from pool_bitmap, else looked for once per region size (a
+ * region does not move while the module is loaded).
  */
 static unsigned long long cached_base, cached_size;
 static int cached_have, cached_tried;
@@ -747,6 +761,11 @@ static void find_base(struct snap *s)
 	struct region *rg = &s->region;
 	unsigned long long b = 0;
 
+	if (base_from_pool_node(&b)) {
+		rg->base = b;
+		rg->have_base = 1;
+		return;
+	}
 	if (!cached_tried || cached_size != rg->size_kib) {
 		cached_tried = 1;
 		cached_size = rg->size_kib;
