@@ -703,11 +703,12 @@ static void rk_dma_heap_trace_alloc(struct rk_dma_heap *heap,
 				    struct dma_buf *dmabuf, phys_addr_t start,
 				    ktime_t t0)
 {
-	u32 us = ktime_us_delta(ktime_get(), t0);
 	struct rk_dma_heap_alloc *a;
+	u32 us;
 
 	if (!trace_rk_dma_heap_alloc_enabled())
 		return;
+	us = ktime_us_delta(ktime_get(), t0);
 	mutex_lock(&heap->lock);
 	list_for_each_entry(a, &heap->allocs, node) {
 		if (a->dmabuf == dmabuf && (dmabuf || a->start == start)) {
@@ -726,16 +727,17 @@ static void rk_dma_heap_trace_alloc(struct rk_dma_heap *heap,
 static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
 				      const char *name, ktime_t t0)
 {
-	u32 us = ktime_us_delta(ktime_get(), t0);
 	struct rk_dma_heap_region_info info = { };
 	char comm[TASK_COMM_LEN], outside[48] = "";
 	bool say;
+	u32 us;
 
 	if (!heap->ops->region_info)
 		return;
 	say = __ratelimit(&rk_dma_heap_enomem_rs);
 	if (!say && !trace_rk_dma_heap_enomem_enabled())
 		return;
+	us = ktime_us_delta(ktime_get(), t0);
 	if (!name || !name[0])
 		name = get_task_comm(comm, current);
 	heap->ops->region_info(heap, &info);

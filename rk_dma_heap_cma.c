@@ -871,10 +871,11 @@ static void *rk_cma_vmap_get(void *priv)
 	void *vaddr = page_address(buf->pages);
 
 	mutex_lock(&buf->lock);
-	if (buf->uncached && !buf->vmap_cnt)
-		buf->vaddr = rk_cma_vmap_wc(buf);
-	if (buf->uncached)
+	if (buf->uncached) {
+		if (!buf->vmap_cnt)
+			buf->vaddr = rk_cma_vmap_wc(buf);
 		vaddr = buf->vaddr;
+	}
 	if (vaddr)
 		buf->vmap_cnt++;
 	mutex_unlock(&buf->lock);
@@ -886,13 +887,13 @@ static void rk_cma_vmap_put(void *priv)
 	struct rk_cma_buffer *buf = priv;
 
 	mutex_lock(&buf->lock);
-	if (!buf->vmap_cnt)
+	if (!buf->vmap_cnt) {
 		pr_warn_ratelimited("%s: vunmap of a buffer that is not vmapped\n",
 				    buf->heap->name);
-	else if (!--buf->vmap_cnt && buf->vaddr)
+	} else if (!--buf->vmap_cnt && buf->vaddr) {
 		vunmap(buf->vaddr);
-	if (!buf->vmap_cnt)
 		buf->vaddr = NULL;
+	}
 	mutex_unlock(&buf->lock);
 }
 
