@@ -14,26 +14,11 @@ rk_kernel "$k"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src="$tmp/src" dest="$tmp/dest"
-n=0
-failed=0
+# TAP as the guest's shell tests write it
+# shellcheck source=selftests/tap.sh
+. "$RK_TOP/selftests/tap.sh"
 
-# check DESCRIPTION COMMAND...: one TAP line; COMMAND's output becomes the
-# diagnostics of a failure.
-check() {
-	local desc=$1 out
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $desc"
-	else
-		printf '%s\n' "$out" | sed 's/^/# /'
-		echo "not ok $n - $desc"
-		failed=1
-	fi
-}
-
-echo "TAP version 13"
-echo "1..7"
+tap_plan 7
 kdir=$(rk_kernel_build "$k" 2>"$tmp/kernel.log") ||
 	{ sed 's/^/# /' "$tmp/kernel.log"; rk_die "no $k kernel tree"; }
 ver=$(cat "$kdir/version")
@@ -114,11 +99,11 @@ uninstalled() {
 	[ -z "$left" ] || { echo "left after uninstall:"; echo "$left"; return 1; }
 }
 
-check "make install DESTDIR=... puts the module, the udev rule, the softdeps, the modules-load.d entry and rk-dma-heap-top in place" installed
-check "the installed module is built for $ver" vermagic
-check "modprobe rknpu loads rk_dma_heap first (softdep), with dma_heap_names=cma,cma-uncached" softdep
-check "modules-load.d loads rk_dma_heap at boot" loads_at_boot
-check "the udev rule gives /dev/rk_dma_heap/* and /dev/dma_heap/cma, cma-uncached to group video, mode 0660, like the README's mdev line" udev_rule
-check "make uninstall DESTDIR=... removes all of it" uninstalled
-check "make uninstall again is harmless" mk uninstall
-exit $failed
+tap_check "make install DESTDIR=... puts the module, the udev rule, the softdeps, the modules-load.d entry and rk-dma-heap-top in place" installed
+tap_check "the installed module is built for $ver" vermagic
+tap_check "modprobe rknpu loads rk_dma_heap first (softdep), with dma_heap_names=cma,cma-uncached" softdep
+tap_check "modules-load.d loads rk_dma_heap at boot" loads_at_boot
+tap_check "the udev rule gives /dev/rk_dma_heap/* and /dev/dma_heap/cma, cma-uncached to group video, mode 0660, like the README's mdev line" udev_rule
+tap_check "make uninstall DESTDIR=... removes all of it" uninstalled
+tap_check "make uninstall again is harmless" mk uninstall
+tap_done

@@ -22,18 +22,14 @@
 /* Allocate as mpp does; returns the fd or -errno. */
 static int mpp_alloc(const char *node, uint64_t len, uint64_t heap_flags)
 {
-	struct dma_heap_allocation_data d = {
-		.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
-		.heap_flags = heap_flags,
-	};
-	int heap = open(node, O_RDONLY | O_CLOEXEC), ret = 0;
+	int heap = open(node, O_RDONLY | O_CLOEXEC), fd;
 
 	if (heap < 0)
 		return -errno;
-	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
-		ret = -errno;
+	fd = rk_alloc_req(heap, DMA_HEAP_IOCTL_ALLOC, len, O_RDWR | O_CLOEXEC,
+			  heap_flags);
 	close(heap);
-	return ret ? ret : (int)d.fd;
+	return fd;
 }
 
 FIXTURE(dh) {

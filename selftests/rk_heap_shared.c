@@ -21,13 +21,8 @@
 /* Allocate from one of mainline's dma-buf heaps; the fd or -errno. */
 static int mainline_alloc(int heap, uint64_t len)
 {
-	struct dma_heap_allocation_data d = {
-		.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
-	};
-
-	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
-		return -errno;
-	return d.fd;
+	return rk_alloc_req(heap, DMA_HEAP_IOCTL_ALLOC, len,
+			    O_RDWR | O_CLOEXEC, 0);
 }
 
 /* Set bits of the bitmap node; *runs gets the number of runs of set bits. */

@@ -245,21 +245,21 @@ static void view_take(struct view *v, const char *args)
  */
 static unsigned long bitmap_pages(const char *text, unsigned char **bits)
 {
+	static uint32_t words[4096];
 	unsigned long long kib;
-	unsigned long n, w, i, word;
-	char *p;
+	unsigned long n, i;
+	int nwords;
 
 	*bits = NULL;
-	p = text ? strstr(text, "\n\n") : NULL;
-	if (!p || sscanf(text, "Total: %llu KiB", &kib) != 1)
+	if (!text || sscanf(text, "Total: %llu KiB", &kib) != 1)
 		return 0;
 	n = kib * KIB / sysconf(_SC_PAGESIZE);
+	nwords = rk_bitmap_parse(text, words, 4096);
+	if (nwords < 0 || (unsigned long)nwords * 32 < n)
+		return 0;
 	*bits = calloc(n, 1);
-	for (p += 2, w = 0; w * 32 < n; w++) {
-		word = strtoul(p, &p, 16);
-		for (i = 0; i < 32 && w * 32 + i < n; i++)
-			(*bits)[w * 32 + i] = (word >> i) & 1;
-	}
+	for (i = 0; i < n; i++)
+		(*bits)[i] = (words[i / 32] >> (i % 32)) & 1;
 	return n;
 }
 

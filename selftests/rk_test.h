@@ -249,31 +249,34 @@ static inline void rk_region(uint64_t *base, uint64_t *size)
 #define RK_POOL_BITMAP_NODE	"/proc/rk_dma_heap/pool_bitmap"
 
 /*
- * The words of a bitmap node (alloc_bitmap, pool_bitmap), after its first
- * blank line: up to @max of them, bit b of word w for page w * 32 + b.
- * Returns the number of words, or -1.
+ * The words of a bitmap node's text @text (alloc_bitmap, pool_bitmap),
+ * after its first blank line: up to @max of them, bit b of word w for page
+ * w * 32 + b. Returns the number of words, or -1.
  */
+static inline int rk_bitmap_parse(const char *text, uint32_t *words, int max)
+{
+	const char *p = text ? strstr(text, "\n\n") : NULL;
+	char *end;
+	int n = 0;
+
+	for (p = p ? p + 2 : NULL; p && n < max; p = end) {
+		unsigned long w = strtoul(p, &end, 16);
+
+		if (end == p)
+			break;
+		words[n++] = w;
+	}
+	return n ? n : -1;
+}
+
+/* The same, read from the node @node. */
 static inline int rk_bitmap_words(const char *node, uint32_t *words, int max)
 {
-	char line[512], *p, *end;
-	unsigned long w;
-	int n = 0;
-	FILE *f = fopen(node, "r");
+	char *text = rk_read_text(node, NULL);
+	int n = rk_bitmap_parse(text, words, max);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f) && line[0] != '\n')
-		;
-	while (n < max && fgets(line, sizeof(line), f)) {
-		for (p = line; n < max; p = end) {
-			w = strtoul(p, &end, 16);
-			if (end == p)
-				break;
-			words[n++] = w;
-		}
-	}
-	fclose(f);
-	return n ? n : -1;
+	free(text);
+	return n;
 }
 
 /* The " Used: N KiB" line of the bitmap node (ours and others'), or -1. */
