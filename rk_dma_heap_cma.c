@@ -9,7 +9,9 @@
  * that area through one of two memory backends: cma_alloc() where the
  * kernel exports it (page-granular), else dma_alloc_pages() on our device,
  * whose quiet fallback to ordinary pages when the area is full is caught by
- * checking every buffer against the region.
+ * checking every buffer against the region. A region that is not reusable
+ * (a carve-out) is never the system's: the heap allocates from it alone,
+ * with a third backend, its own page map.
  *
  * What the heap takes from the area comes in blocks: a buffer larger than
  * a quarter of a chunk has a block of its own, smaller buffers share
@@ -65,6 +67,8 @@ struct rk_cma_heap;
  * struct rk_cma_mem - a memory backend: where blocks come from
  * @name:	shown in the probe's dmesg line
  * @zeroed:	@alloc returns zeroed pages
+ * @exclusive:	the region is the heap's alone: its pages outside blocks
+ *		are free, and nothing the heap keeps is ever the system's
  * @mapped:	@alloc maps the pages for our device (at *@dma), and
  *		buffers use that mapping; otherwise each buffer is mapped on
  *		its own
@@ -77,6 +81,7 @@ struct rk_cma_heap;
 struct rk_cma_mem {
 	const char *name;
 	bool zeroed;
+	bool exclusive;
 	bool mapped;
 	struct page *(*alloc)(struct rk_cma_heap *h, size_t len,
 			      unsigned int order, dma_addr_t *dma);
@@ -298,6 +303,44 @@ static const struct rk_cma_mem rk_cma_mem_cma = {
 	.free	= rk_cma_mem_cma_free,
 };
 #endif
+
+/*
+ * A carve-out region is never lent to the system: the pages the heap holds
+ * in no block are simply free, and @held is the region's allocation map.
+ * A block is taken by setting its pages there, under the heap's lock, and
+ * is back once rk_cma_pool_trim() has cleared them: nothing is left to do
+ * on free. Blocks are aligned to 2^@order pages of physical memory, as
+ * cma_alloc() aligns them.
+ */
+static struct page *rk_cma_mem_carve_alloc(struct rk_cma_heap *h, size_t len,
+					   unsigned int order, dma_addr_t *dma)
+{
+	unsigned long n = len >> PAGE_SHIFT, mask = BIT(order) - 1;
+	unsigned long first;
+
+	*dma = DMA_MAPPING_ERROR;
+	spin_lock(&h->lock);
+	first = bitmap_find_next_zero_area_off(h->held, h->npages, 0, n, mask,
+					       PHYS_PFN(h->base) & mask);
+	if (first + n <= h->npages)
+		bitmap_set(h->held, first, n);
+	spin_unlock(&h->lock);
+	if (first + n > h->npages)
+		return NULL;
+	return pfn_to_page(PHYS_PFN(h->base) + first);
+}
+
+static void rk_cma_mem_carve_free(struct rk_cma_heap *h, struct page *pages,
+				  size_t len, dma_addr_t dma)
+{
+}
+
+static const struct rk_cma_mem rk_cma_mem_carve = {
+	.name		= "its own page map (carve-out)",
+	.exclusive	= true,
+	.alloc		= rk_cma_mem_carve_alloc,
+	.free		= rk_cma_mem_carve_free,
+};
 
 /* cma_alloc() where the kernel exports it, else the DMA API */
 static const struct rk_cma_mem *rk_cma_mem_backend(void)
@@ -1010,6 +1053,7 @@ static void rk_cma_free_contig_pages(struct rk_dma_heap *heap,
  * page holds a reference but is neither on an LRU list nor in a mapping,
  * as the pages the kernel only borrowed from the region are. Call it taken
  * (never free): at worst a borrowed page in transit is counted as held.
+ * Nobody else takes pages of a carve-out, whose pages are all reserved.
  */
 static bool rk_cma_page_taken(struct rk_cma_heap *h, unsigned long i)
 {
@@ -1019,7 +1063,7 @@ static bool rk_cma_page_taken(struct rk_cma_heap *h, unsigned long i)
 	if (test_bit(i, h->bitmap))
 		return true;
 	/* the pool's pages are free for the heap's next buffers */
-	if (test_bit(i, h->held))
+	if (test_bit(i, h->held) || h->mem->exclusive)
 		return false;
 	page = compound_head(pfn_to_page(PHYS_PFN(h->base) + i));
 	return page_count(page) && !PageLRU(page) && !READ_ONCE(page->mapping);
@@ -1158,7 +1202,29 @@ static bool rk_cma_region_aligned(struct device *dev, struct device_node *np)
 	return false;
 }
 
-static int rk_cma_check_region(struct device *dev, struct reserved_mem **out)
+/*
+ * Whether the kernel kept a region that is no CMA area reserved, with its
+ * pages mapped: on ARM32 it gives a "shared-dma-pool" that is neither
+ * reusable nor no-map back to the system at boot (5.10 even keeps its
+ * record, later kernels drop it).
+ */
+static bool rk_cma_region_kept(struct reserved_mem *rmem)
+{
+	unsigned long pfn, end = PHYS_PFN(rmem->base + rmem->size);
+
+	for (pfn = PHYS_PFN(rmem->base); pfn < end; pfn++)
+		if (!pfn_valid(pfn) || !PageReserved(pfn_to_page(pfn)))
+			return false;
+	return true;
+}
+
+/*
+ * The region behind the node's memory-region: a reusable "shared-dma-pool",
+ * which the kernel made a CMA area, or any other mapped region the kernel
+ * keeps reserved (*@carve_out).
+ */
+static int rk_cma_check_region(struct device *dev, struct reserved_mem **out,
+			       bool *carve_out)
 {
 	struct device_node *np;
 	struct reserved_mem *rmem;
@@ -1172,14 +1238,24 @@ static int rk_cma_check_region(struct device *dev, struct reserved_mem **out)
 	}
 	pool = of_device_is_compatible(np, "shared-dma-pool");
 	reusable = of_property_read_bool(np, "reusable");
-	if (!pool || !reusable) {
-		dev_err(dev, "no heap registered: memory-region %pOF must be a reusable \"shared-dma-pool\"\n",
+	if (of_property_read_bool(np, "no-map")) {
+		dev_err(dev, "no heap registered: memory-region %pOF is no-map: the heap zeroes and maps buffers through the kernel linear map, which no-map leaves out\n",
 			np);
 		goto err;
 	}
-	if (!rk_cma_region_aligned(dev, np))
+	if (reusable && !pool) {
+		dev_err(dev, "no heap registered: memory-region %pOF is reusable but not a \"shared-dma-pool\", so the kernel lends it to no one\n",
+			np);
+		goto err;
+	}
+	if (reusable && !rk_cma_region_aligned(dev, np))
 		goto err;
 	rmem = of_reserved_mem_lookup(np);
+	if (!reusable && (!rmem || !rmem->size || !rk_cma_region_kept(rmem))) {
+		dev_err(dev, "no heap registered: the kernel did not keep memory-region %pOF reserved (ARM32 kernels give back a \"shared-dma-pool\" that is neither reusable nor no-map): for a carve-out, leave out its compatible\n",
+			np);
+		goto err;
+	}
 	if (!rmem || !rmem->size) {
 		dev_err(dev, "no heap registered: memory-region %pOF was not reserved at boot\n",
 			np);
@@ -1193,6 +1269,7 @@ static int rk_cma_check_region(struct device *dev, struct reserved_mem **out)
 	}
 	of_node_put(np);
 	*out = rmem;
+	*carve_out = !reusable;
 	return 0;
 
 err:
@@ -1200,13 +1277,17 @@ err:
 	return -ENODEV;
 }
 
-/* the device tree's region, made our device's CMA area */
-static int rk_cma_dt_region(struct device *dev, struct reserved_mem **rmem)
+/*
+ * The device tree's region: made our device's CMA area, or a carve-out the
+ * heap allocates from itself.
+ */
+static int rk_cma_dt_region(struct device *dev, struct reserved_mem **rmem,
+			    bool *carve_out)
 {
 	int ret;
 
-	ret = rk_cma_check_region(dev, rmem);
-	if (ret)
+	ret = rk_cma_check_region(dev, rmem, carve_out);
+	if (ret || *carve_out)
 		return ret;
 
 	ret = of_reserved_mem_device_init(dev);
@@ -1241,6 +1322,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 	};
 	struct device *dev = &pdev->dev;
 	struct reserved_mem *rmem;
+	bool carve_out = false;
 	struct rk_cma_heap *h;
 	int ret;
 
@@ -1253,7 +1335,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 		return -EBUSY;
 	}
 	if (dev->of_node)
-		ret = rk_cma_dt_region(dev, &rmem);
+		ret = rk_cma_dt_region(dev, &rmem, &carve_out);
 	else
 		ret = rk_dma_heap_boot_region(dev, &rmem);
 	if (ret)
@@ -1268,7 +1350,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 	/* a buffer's mapping may be far into its block's: see above */
 	dma_set_max_seg_size(dev, UINT_MAX);
 	h->dev = dev;
-	h->mem = rk_cma_mem_backend();
+	h->mem = carve_out ? &rk_cma_mem_carve : rk_cma_mem_backend();
 	h->base = rmem->base;
 	h->size = rmem->size;
 	h->npages = rmem->size >> PAGE_SHIFT;
@@ -1400,7 +1482,10 @@ module_param_cb(pool_max_kb, &rk_cma_pool_max_ops, &rk_cma_pool_max_kb, 0644);
 MODULE_PARM_DESC(pool_max_kb,
 		 "Most free memory, in KiB, each heap keeps for reuse instead of giving it back to the system (default 8192)");
 
-/* The shrinker counts and frees the pool's empty blocks, in pages. */
+/*
+ * The shrinker counts and frees the pool's empty blocks, in pages; not
+ * those of a carve-out, which the system could not use.
+ */
 static unsigned long rk_cma_shrink_count(struct shrinker *s,
 					 struct shrink_control *sc)
 {
@@ -1410,6 +1495,8 @@ static unsigned long rk_cma_shrink_count(struct shrinker *s,
 
 	mutex_lock(&rk_cma_states_lock);
 	list_for_each_entry(h, &rk_cma_states, node) {
+		if (h->mem->exclusive)
+			continue;
 		spin_lock(&h->lock);
 		list_for_each_entry(b, &h->blocks, node)
 			if (!b->used)
@@ -1430,6 +1517,8 @@ static unsigned long rk_cma_shrink_scan(struct shrinker *s,
 	list_for_each_entry(h, &rk_cma_states, node) {
 		if (freed >= sc->nr_to_scan)
 			break;
+		if (h->mem->exclusive)
+			continue;
 		spin_lock(&h->lock);
 		pool = rk_cma_pool_pages(h);
 		spin_unlock(&h->lock);
@@ -1490,9 +1579,10 @@ void rk_dma_heap_cma_exit(void)
  * On the Rockchip BSP the caller passes the result to cma_alloc() and
  * cma_release(). Where the kernel exports those (7.2 on), this is the area
  * of the heap's region; what a caller allocates from it directly is not
- * the heap's, and the nodes show it as held outside the heap. Elsewhere
- * there is nothing a caller could use, and this returns NULL: allocate
- * with rk_dma_heap_alloc_contig_pages() instead.
+ * the heap's, and the nodes show it as held outside the heap. Elsewhere,
+ * and for a carve-out region, which is no CMA area, there is nothing a
+ * caller could use, and this returns NULL: allocate with
+ * rk_dma_heap_alloc_contig_pages() instead.
  *
  * Return: the CMA area, or NULL.
  */

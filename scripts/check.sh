@@ -68,7 +68,8 @@ test_kernel() {
 		rk_log "Linux $v tested after $(( $(date +%s) - start )) s"
 		return
 	fi
-	for mode in check variant:nonode variant:badregion variant:unaligned; do
+	for mode in check variant:nonode variant:badregion variant:unaligned \
+		variant:carveout variant:carvepool; do
 		if ! log=$("$RK_TOP/scripts/guest.sh" "$mode" "$v"); then
 			log="$out/$v/console-${mode/:/-}.log"
 			echo "guest.sh $mode $v failed" >> "$log"

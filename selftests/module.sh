@@ -1,13 +1,18 @@
 #!/bin/sh
 # Loading rk_dma_heap.ko on the QEMU overlay's device tree: the heap's
-# device node, its CMA pool and the test client's devices.
+# device node, its region (a CMA pool, or a carve-out) and the test
+# client's devices.
 . /tests/tap.sh
 HEAP=rk-dma-heap-cma
 NODE=/dev/rk_dma_heap/$HEAP
 # The region's device-tree node: its "size" is what the kernel reserved
-# (64 MiB in qemu-virt-overlay.dts), big-endian, one or two cells.
-DT_REGION=/proc/device-tree/reserved-memory/rk-dma-heap-region
+# (64 MiB in qemu-virt-overlay.dts), big-endian, one or two cells; a
+# carve-out (qemu-virt-overlay-carveout.dts) has a "reg" of two address and
+# two size cells instead.
+DT_REGION=$(ls -d /proc/device-tree/reserved-memory/rk-dma-heap-region* 2>/dev/null | head -n 1)
 region_hex=$(od -A n -t x1 -v "$DT_REGION/size" 2>/dev/null | tr -d ' \n')
+reg_hex=$(od -A n -t x1 -v "$DT_REGION/reg" 2>/dev/null | tr -d ' \n')
+[ -n "$region_hex" ] || region_hex=$(echo "$reg_hex" | cut -c17-32)
 REGION_BYTES=$((0x${region_hex:-0}))
 REGION_KIB=$((REGION_BYTES / 1024))
 REGION_MIB=$((REGION_BYTES >> 20))
@@ -86,6 +91,29 @@ cma_pool_ok() {
 		"$(dmesg_count "rk-dma-heap-cma rk-dma-heap: heap $HEAP: $REGION_KIB KiB at $base, allocated with $backend\$")"
 }
 
+# A carve-out: reserved, never a CMA area, served by the heap's own map.
+carveout_ok() {
+	[ "$REGION_BYTES" -gt 0 ] 2>/dev/null ||
+		{ echo "no size in $DT_REGION"; ls "$DT_REGION"; return 1; }
+	base=$(printf '0x%x' "$((0x$(echo "$reg_hex" | cut -c1-16)))")
+	expect_eq "CMA pools made of the region" 0 \
+		"$(dmesg_count "created CMA memory pool at $base")" || return 1
+	[ -z "$(cma_debugfs)" ] ||
+		{ echo "the region has a CMA debugfs directory: $(cma_debugfs)"; return 1; }
+	expect_eq "first line of /proc/rk_dma_heap/alloc_bitmap" \
+		"Total: $REGION_KIB KiB" "$(head -n 1 /proc/rk_dma_heap/alloc_bitmap)" || return 1
+	expect_eq "heap registration lines" 1 \
+		"$(dmesg_count "rk-dma-heap-cma rk-dma-heap: heap $HEAP: $REGION_KIB KiB at $base, allocated with its own page map (carve-out)\$")"
+}
+
+if [ -e "$DT_REGION/reusable" ]; then
+	region_test="region is a ${REGION_MIB} MiB CMA pool lent to the system, and the heap reports it"
+	region_ok=cma_pool_ok
+else
+	region_test="region is a ${REGION_MIB} MiB carve-out, no CMA pool, and the heap reports it"
+	region_ok=carveout_ok
+fi
+
 client_ok() {
 	insmod /lib/modules/rk/rk_dma_heap_test_client.ko || return 1
 	for d in ffa50000.rkvenc ffa00000.rkisp ff660000.npu; do
@@ -98,6 +126,6 @@ tap_plan 5
 tap_check "rk_dma_heap.ko loads" insmod /lib/modules/rk/rk-dma-heap.ko
 tap_check "module is listed as live" sh -c 'grep -q "^rk_dma_heap .* Live" /proc/modules'
 tap_check "$NODE: char device, mode 0600, right major/minor" node_ok
-tap_check "region is a ${REGION_MIB} MiB CMA pool lent to the system, and the heap reports it" cma_pool_ok
+tap_check "$region_test" "$region_ok"
 tap_check "test client binds ffa50000.rkvenc, ffa00000.rkisp, ff660000.npu" client_ok
 tap_done

@@ -190,23 +190,32 @@ RK_TEST(bufferfd_alloc_and_vmap_from_a_driver)
 
 RK_TEST(bitmap_shows_allocated_pages)
 {
-	int heap = open(RK_HEAP_NODE, O_RDWR), buf;
-	unsigned int w[8];
-	char *text, *p;
+	int heap = open(RK_HEAP_NODE, O_RDWR), buf, n, i, bits = 0;
+	uint64_t base, size, page;
+	static uint32_t w[16384];
+	struct rk_info a;
+	char *text;
 
 	ASSERT_LE(0, heap);
-	/* the region is empty: the first buffer starts at its first page */
+	rk_region(&base, &size);
+	ASSERT_LT(0ULL, size) TH_LOG("region unknown");
+	/* the region is empty: exactly the buffer's five pages are set */
 	buf = rk_alloc(heap, 5 * RK_PAGE);
 	ASSERT_LE(0, buf);
-	text = rk_read_text("/proc/rk_dma_heap/alloc_bitmap", NULL);
+	ASSERT_EQ(0, rk_info_lookup(rk_ino(buf), &a));
+	page = (a.start - base) / RK_PAGE;
+	text = rk_read_text(RK_BITMAP_NODE, NULL);
 	ASSERT_TRUE(text != NULL);
 	EXPECT_TRUE(strstr(text, " Used: 20 KiB\n\n") != NULL);
-	p = strstr(text, "\n\n");
-	ASSERT_TRUE(p != NULL);
-	ASSERT_EQ(8, sscanf(p + 2, "%x %x %x %x %x %x %x %x", &w[0], &w[1],
-			    &w[2], &w[3], &w[4], &w[5], &w[6], &w[7]));
-	EXPECT_EQ(0x1fU, w[0]);
-	EXPECT_EQ(0U, w[1]);
+	n = rk_bitmap_parse(text, w, 16384);
+	ASSERT_EQ((int)(size / RK_PAGE / 32), n);
+	for (i = 0; i < n; i++)
+		bits += __builtin_popcount(w[i]);
+	EXPECT_EQ(5, bits);
+	for (i = 0; i < 5; i++)
+		EXPECT_TRUE(w[(page + i) / 32] & (1U << ((page + i) % 32)))
+			TH_LOG("page %llu of the buffer not set",
+			       (unsigned long long)page + i);
 	free(text);
 	close(buf);
 	close(heap);

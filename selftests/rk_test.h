@@ -174,6 +174,7 @@ enum rk_backend {
 	RK_BACKEND_UNKNOWN,
 	RK_BACKEND_CMA_ALLOC,		/* page-granular */
 	RK_BACKEND_DMA_ALLOC_PAGES,	/* aligned to the order, up to 1 MiB */
+	RK_BACKEND_CARVEOUT,		/* page-granular, never the system's */
 };
 
 struct rk_registration {
@@ -184,14 +185,14 @@ struct rk_registration {
 /*
  * The module's registration line, the last one in the kernel log:
  * "rk-dma-heap-cma rk-dma-heap: heap rk-dma-heap-cma: 65536 KiB at
- * 0x5c000000, allocated with cma_alloc()" (or dma_alloc_pages()).
- * Returns 0 when found, -1 otherwise.
+ * 0x5c000000, allocated with cma_alloc()" (or dma_alloc_pages(), or its
+ * own page map (carve-out)). Returns 0 when found, -1 otherwise.
  */
 static inline int rk_registration(struct rk_registration *reg)
 {
 	static const char key[] = "rk-dma-heap: heap rk-dma-heap-cma: ";
 	unsigned long long kib, base;
-	char line[512], how[32], *p;
+	char line[512], how[64], *p;
 	int found = -1;
 	FILE *f = popen("dmesg", "r");
 
@@ -201,7 +202,7 @@ static inline int rk_registration(struct rk_registration *reg)
 	while (fgets(line, sizeof(line), f)) {
 		p = strstr(line, key);
 		if (!p || sscanf(p + sizeof(key) - 1,
-				 "%llu KiB at 0x%llx, allocated with %31s",
+				 "%llu KiB at 0x%llx, allocated with %63[^\n]",
 				 &kib, &base, how) != 3)
 			continue;
 		reg->size = kib << 10;
@@ -210,6 +211,8 @@ static inline int rk_registration(struct rk_registration *reg)
 			reg->backend = RK_BACKEND_CMA_ALLOC;
 		else if (!strcmp(how, "dma_alloc_pages()"))
 			reg->backend = RK_BACKEND_DMA_ALLOC_PAGES;
+		else if (!strcmp(how, "its own page map (carve-out)"))
+			reg->backend = RK_BACKEND_CARVEOUT;
 		else
 			reg->backend = RK_BACKEND_UNKNOWN;
 		found = 0;

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/of.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/rk-dma-heap.h>
@@ -188,6 +189,25 @@ static void contig_pages(struct kunit *test)
 	rk_dma_heap_put(heap);
 }
 
+/*
+ * Whether the heap's region is a CMA area: a reusable region in the device
+ * tree, or the boot parameter's area where there is no heap node.
+ */
+static bool region_is_cma(void)
+{
+	struct device_node *np, *region;
+	bool cma;
+
+	np = of_find_compatible_node(NULL, NULL, "rockchip,rk-dma-heap-cma");
+	if (!np)
+		return true;
+	region = of_parse_phandle(np, "memory-region", 0);
+	cma = of_property_read_bool(region, "reusable");
+	of_node_put(region);
+	of_node_put(np);
+	return cma;
+}
+
 static void set_dev_and_cma(struct kunit *test)
 {
 	struct rk_dma_heap *heap = heap_get(test);
@@ -212,8 +232,11 @@ static void set_dev_and_cma(struct kunit *test)
 	/* restore what the heap's device had */
 	dma_set_max_seg_size(dev, seg);
 	dma_set_mask_and_coherent(dev, mask);
-	/* the region's CMA area where cma_alloc() is exported, else NULL */
-	if (RK_HAVE_CMA_ALLOC)
+	/*
+	 * the region's CMA area where cma_alloc() is exported, else NULL (a
+	 * carve-out has none)
+	 */
+	if (RK_HAVE_CMA_ALLOC && region_is_cma())
 		KUNIT_EXPECT_NOT_NULL(test, rk_dma_heap_get_cma());
 	else
 		KUNIT_EXPECT_NULL(test, rk_dma_heap_get_cma());
