@@ -1313,10 +1313,27 @@ static bool rk_cma_state_of(struct device *dev)
 	return found;
 }
 
+/*
+ * The heap's name: rk-dma-heap-cma, which Rockchip's programs open, unless
+ * the node gives another in rockchip,heap-name, for a second heap.
+ */
+static int rk_cma_heap_name(struct device *dev, const char **name)
+{
+	struct device_node *np = dev->of_node;
+
+	*name = RK_DMA_HEAP_CMA_NAME;
+	if (!np || !of_find_property(np, "rockchip,heap-name", NULL))
+		return 0;
+	if (!of_property_read_string(np, "rockchip,heap-name", name) &&
+	    (*name)[0] && !strchr(*name, '/'))
+		return 0;
+	dev_err(dev, "no heap registered: rockchip,heap-name must be one string, not empty, without '/'\n");
+	return -ENODEV;
+}
+
 static int rk_cma_probe(struct platform_device *pdev)
 {
 	struct rk_dma_heap_export_info info = {
-		.name = RK_DMA_HEAP_CMA_NAME,
 		.ops = &rk_cma_heap_ops,
 		.support_cma = true,
 	};
@@ -1334,6 +1351,9 @@ static int rk_cma_probe(struct platform_device *pdev)
 		dev_err(dev, "no heap registered: buffers of the device's previous heap are still in use\n");
 		return -EBUSY;
 	}
+	ret = rk_cma_heap_name(dev, &info.name);
+	if (ret)
+		return ret;
 	if (dev->of_node)
 		ret = rk_cma_dt_region(dev, &rmem, &carve_out);
 	else

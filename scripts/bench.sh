@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: boot each KERNEL's guest and run rk_heap_bench there, which
-# measures rk-dma-heap-cma beside mainline's CMA heap and system heap in
-# the same boot (mainline's CMA heap has the kernel's default area, 16 MiB
+# measures rk-dma-heap-cma beside mainline's CMA heap and system heap, and
+# beside rk-dma-heap-carveout, the same heap on a carve-out region
+# (dts/qemu-virt-overlay-bench.dts), in the same boot (mainline's CMA heap
+# has the kernel's default area, 16 MiB
 # on the test kernels: cma= on the command line hangs ARM32 6.12 at boot).
 # Prints the tables; the raw figures go to out/bench/KERNEL.txt with the
 # date, kernel and host.
@@ -28,7 +30,7 @@ for v in "$@"; do
 	{
 		echo "# rk_heap_bench${quick:+ $quick}, $(date -u +%Y-%m-%dT%H:%MZ), kernel $v"
 		echo "# host: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)"
-		"$RK_TOP/scripts/guest.sh" run "$v" "$script"
+		RK_GUEST_OVERLAYS=bench "$RK_TOP/scripts/guest.sh" run "$v" "$script"
 	} > "$raw.tmp"
 	mv "$raw.tmp" "$raw"
 	echo "== Linux $v"

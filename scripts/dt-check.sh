@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Check the device tree side of rk_dma_heap and report in TAP 13, like
-# kselftest: the dt-schema binding, its example, the RV1106 example board
-# and the merged QEMU tree of scripts/dtb.sh. Works offline.
+# kselftest: the dt-schema binding, its examples, the RV1106 example board,
+# the merged QEMU tree of scripts/dtb.sh and make bench's carve-out heap.
+# Works offline.
 # Usage: scripts/dt-check.sh   (exit status 0 when every check passes)
 #
 # dt-validate (dt-schema 2022.08) exits 0 even when a node violates a schema,
@@ -139,8 +140,38 @@ check_qemu() {
 	done
 }
 
+# The binding's second example and the QEMU trees of the carve-out: a
+# second heap named by rockchip,heap-name, and a region that has no
+# compatible, is not reusable and not no-map.
+check_carveout() {
+	local arch dir dtb
+	need_schema || return 1
+	validate "$tmp/example.dtb" /example-1/rk-dma-heap-carveout || return 1
+	for arch in arm arm64; do
+		dir=$tmp/qemu-$arch
+		dtb=$dir/bench.dtb
+		# the root's cells are there for the region's reg, which is
+		# deeper than dtc looks
+		quiet dtc -@ -Wno-avoid_unnecessary_addr_size -I dts -O dtb \
+			-o "$dir/bench.dtbo" \
+			"$RK_TOP/dts/qemu-virt-overlay-bench.dts" &&
+			quiet fdtoverlay -i "$dir/rk-virt.dtb" -o "$dtb" \
+				"$dir/bench.dtbo" &&
+			validate "$dtb" /rk-dma-heap-carveout "$binding_file" &&
+			validate "$dtb" /rk-dma-heap "$binding_file" || return 1
+		[ "$(fdtget "$dtb" /rk-dma-heap-carveout rockchip,heap-name 2>&1)" = \
+			rk-dma-heap-carveout ] ||
+			{ note "$dtb: no rockchip,heap-name in /rk-dma-heap-carveout"; return 1; }
+		for p in compatible reusable no-map; do
+			! fdtget "$dtb" /reserved-memory/rk-carveout-region@58000000 "$p" \
+				>/dev/null 2>&1 ||
+				{ note "$dtb: the carve-out region has $p"; return 1; }
+		done
+	done
+}
+
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 
 # One processed schema (the core schemas plus ours) for checks 2 to 4; its
 # failure is reported by each check that needs it.
@@ -157,5 +188,7 @@ rc=0; check_rv1106 || rc=$?
 report "$rc" "rv1106-example.dts compiles and validates against the binding"
 rc=0; check_qemu || rc=$?
 report "$rc" "merged QEMU DTBs (ARM32, arm64) have the heap node and a 64 MiB reusable region"
+rc=0; check_carveout || rc=$?
+report "$rc" "a second heap on a carve-out validates (binding example, make bench's tree)"
 
 exit "$failed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boot the QEMU test guest.
 # Usage: scripts/guest.sh check|demo|shell KERNEL
+#        (RK_GUEST_OVERLAYS="NAME..." adds dts/qemu-virt-overlay-NAME.dts)
 #        scripts/guest.sh variant:NAME KERNEL      (a device-tree variant)
 #        scripts/guest.sh run KERNEL SCRIPT [DIR]
 # check and variant:* write the console to out/KERNEL/console-MODE.log and
@@ -58,6 +59,15 @@ run)
 check|demo|shell) ;;
 *) rk_die "unknown mode '$mode'" ;;
 esac
+
+# RK_GUEST_OVERLAYS="NAME...": dts/qemu-virt-overlay-NAME.dts applied on
+# top of the tree chosen above (make bench adds a second heap this way)
+for name in ${RK_GUEST_OVERLAYS:-}; do
+	dtc -q -@ -I dts -O dtb -o "$dtbdir/$name.dtbo" \
+		"$RK_TOP/dts/qemu-virt-overlay-$name.dts"
+	fdtoverlay -i "$dtb" -o "$dtbdir/with-$name.dtb" "$dtbdir/$name.dtbo"
+	dtb="$dtbdir/with-$name.dtb"
+done
 
 rk_qemu "$K_ARCH"
 qemu=("$RK_QEMU_BIN" -M virt "${RK_QEMU_OPTS[@]}" -kernel "$kdir/boot-image"

@@ -1,40 +1,79 @@
 #!/bin/sh
-# The heap's region is a "shared-dma-pool" that is neither reusable nor
-# no-map (qemu-virt-overlay-carvepool.dts). arm64 kernels keep it reserved
-# and the heap serves it as a carve-out; ARM32 kernels give it back to the
-# system at boot, and the module must register no heap and say what to
-# write instead.
+# Three heap nodes (qemu-virt-overlay-carvepool.dts): rk-dma-heap-cma on
+# its CMA region; rk-dma-heap-carveout, named by rockchip,heap-name, on a
+# "shared-dma-pool" that is neither reusable nor no-map; and one whose
+# rockchip,heap-name is not valid. arm64 kernels keep the pool reserved
+# and the second heap serves it as a carve-out; ARM32 kernels give it back
+# to the system at boot, and the module must register no heap for it and
+# say what to write instead.
 . /tests/tap.sh
-NODE=/dev/rk_dma_heap/rk-dma-heap-cma
-REGION=/reserved-memory/pool-region@5e000000
+CMA=/dev/rk_dma_heap/rk-dma-heap-cma
+CARVE=/dev/rk_dma_heap/rk-dma-heap-carveout
+INFO=/proc/rk_dma_heap/rk-dma-heap-info
 
-# root allocates 64 KiB, maps it, writes and reads back (rk_heap_as)
-serves() {
-	expect_eq "rk_heap_as as root" "mapped 65536" "$(rk_heap_as 0 0 -)" &&
-		expect_eq "first line of /proc/rk_dma_heap/alloc_bitmap" \
-			"Total: 16384 KiB" "$(head -n 1 /proc/rk_dma_heap/alloc_bitmap)"
+# A 64 KiB buffer of the second heap, held by rk_heap_as (which wrote and
+# read it back through a mapping): its range in the info node lies in the
+# pool, and the usage node lists both heaps.
+carve_buffer() {
+	fifo=/tmp/carve.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	rk_heap_as 0 0 - "$CARVE" hold < "$fifo" > /tmp/carve.out &
+	pid=$!
+	exec 3> "$fifo"
+	i=0
+	while ! grep -q mapped /tmp/carve.out && [ $i -lt 100 ]; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	range=$(grep -A1 '^dma-heap:<rk-dma-heap-carveout> ' "$INFO" |
+		sed -n 's/.*\[\(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p')
+	heaps=$(grep -c -e '^heap rk-dma-heap-cma$' -e '^heap rk-dma-heap-carveout$' \
+		/proc/rk_dma_heap/rk-dma-heap-usage)
+	exec 3>&-
+	wait "$pid"
+	expect_eq "rk_heap_as on $CARVE" "mapped 65536" "$(cat /tmp/carve.out)" || return 1
+	set -- $range
+	[ $# -eq 2 ] || { echo "no buffer of rk-dma-heap-carveout in $INFO"; cat "$INFO"; return 1; }
+	expect_eq "buffer size" 65536 "$(($2 - $1 + 1))" || return 1
+	[ "$(($1))" -ge $((0x5e000000)) ] && [ "$(($2))" -le $((0x5effffff)) ] ||
+		{ echo "buffer at $1-$2, outside the pool at 0x5e000000"; return 1; }
+	expect_eq "heaps in the usage node" 2 "$heaps"
 }
 
+tap_plan 8
 case "$(uname -m)" in
 aarch64)
-	tap_plan 4
-	tap_check "rk_dma_heap.ko loads" insmod /lib/modules/rk/rk-dma-heap.ko
-	tap_check "one registration line for a 16 MiB carve-out at 0x5e000000" \
-		expect_eq "lines" 1 \
-		"$(dmesg_count "heap rk-dma-heap-cma: 16384 KiB at 0x0*5e000000, allocated with its own page map (carve-out)$")"
-	tap_check "$NODE serves a buffer from the 16 MiB region" serves
-	tap_check "rmmod" rmmod rk_dma_heap
+	tap_check "the kernel kept the pool reserved" expect_eq "lines" 1 \
+		"$(dmesg_count 'map non-reusable pool-region@5e000000')"
 	;;
 *)
-	tap_plan 5
-	tap_check "the kernel gave the region back at boot" expect_eq "lines" 1 \
+	tap_check "the kernel gave the pool back at boot" expect_eq "lines" 1 \
 		"$(dmesg_count 'Reserved memory: regions without no-map are not yet supported')"
-	tap_check "rk_dma_heap.ko loads" insmod /lib/modules/rk/rk-dma-heap.ko
-	tap_check "no heap node is created" sh -c "[ ! -e $NODE ]"
-	tap_check "one dmesg line says why and what to write instead" \
-		expect_eq "lines" 1 \
-		"$(dmesg_count "no heap registered: the kernel did not keep memory-region $REGION reserved (ARM32 kernels give back a \"shared-dma-pool\" that is neither reusable nor no-map): for a carve-out, leave out its compatible")"
-	tap_check "rmmod" rmmod rk_dma_heap
 	;;
 esac
+tap_check "rk_dma_heap.ko loads" insmod /lib/modules/rk/rk-dma-heap.ko
+tap_check "$CMA serves a buffer beside the others" \
+	expect_eq "rk_heap_as" "mapped 65536" "$(rk_heap_as 0 0 -)"
+tap_check "one dmesg line refuses the invalid name" expect_eq "lines" 1 \
+	"$(dmesg_count "rk-dma-heap-badname: no heap registered: rockchip,heap-name must be one string, not empty, without '/'")"
+tap_check "only the two heaps' nodes exist" expect_eq "nodes" \
+	"$([ "$(uname -m)" = aarch64 ] && echo 'rk-dma-heap-carveout rk-dma-heap-cma' || echo rk-dma-heap-cma)" \
+	"$(ls /dev/rk_dma_heap | sort | tr '\n' ' ' | sed 's/ $//')"
+case "$(uname -m)" in
+aarch64)
+	tap_check "one registration line for a 16 MiB carve-out at 0x5e000000" \
+		expect_eq "lines" 1 \
+		"$(dmesg_count "heap rk-dma-heap-carveout: 16384 KiB at 0x0*5e000000, allocated with its own page map (carve-out)$")"
+	tap_check "$CARVE serves a buffer from the pool" carve_buffer
+	;;
+*)
+	tap_check "one dmesg line says why and what to write instead" \
+		expect_eq "lines" 1 \
+		"$(dmesg_count "no heap registered: the kernel did not keep memory-region /reserved-memory/pool-region@5e000000 reserved (ARM32 kernels give back a \"shared-dma-pool\" that is neither reusable nor no-map): for a carve-out, leave out its compatible")"
+	tap_check "# SKIP the pool is not the heap's on ARM32" true
+	;;
+esac
+tap_check "rmmod" rmmod rk_dma_heap
 tap_done

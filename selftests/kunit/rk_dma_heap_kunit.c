@@ -190,21 +190,24 @@ static void contig_pages(struct kunit *test)
 }
 
 /*
- * Whether the heap's region is a CMA area: a reusable region in the device
- * tree, or the boot parameter's area where there is no heap node.
+ * Whether the region of rk-dma-heap-cma is a CMA area: a reusable region
+ * in the device tree (of the node that names no other heap), or the boot
+ * parameter's area where there is no such node.
  */
 static bool region_is_cma(void)
 {
 	struct device_node *np, *region;
-	bool cma;
+	bool cma = true;
 
-	np = of_find_compatible_node(NULL, NULL, "rockchip,rk-dma-heap-cma");
-	if (!np)
-		return true;
-	region = of_parse_phandle(np, "memory-region", 0);
-	cma = of_property_read_bool(region, "reusable");
-	of_node_put(region);
-	of_node_put(np);
+	for_each_compatible_node(np, NULL, "rockchip,rk-dma-heap-cma") {
+		if (of_find_property(np, "rockchip,heap-name", NULL))
+			continue;
+		region = of_parse_phandle(np, "memory-region", 0);
+		cma = of_property_read_bool(region, "reusable");
+		of_node_put(region);
+		of_node_put(np);
+		break;
+	}
 	return cma;
 }
 

@@ -5,10 +5,12 @@
  * none), open /dev/rk_dma_heap/rk-dma-heap-cma as mpp does (O_RDONLY |
  * O_CLOEXEC), allocate 64 KiB, map the buffer, write a pattern through the
  * mapping and read it back. Prints "mapped 65536", or the step that failed
- * and its errno's name ("open EACCES").
- * Usage: rk_heap_as UID GID GROUPS
+ * and its errno's name ("open EACCES"). With NODE, that heap's node
+ * instead; with "hold", the buffer is kept until standard input ends.
+ * Usage: rk_heap_as UID GID GROUPS [NODE [hold]]
  */
 #include <grp.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include "../rk_test.h"
 
@@ -39,18 +41,20 @@ static int drop_to(char **argv)
 
 int main(int argc, char **argv)
 {
+	const char *node = argc > 4 ? argv[4] : RK_HEAP_NODE;
+	bool hold = argc > 5 && !strcmp(argv[5], "hold");
 	unsigned char *p;
 	int heap, fd, ret;
 	size_t i;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: rk_heap_as UID GID GROUPS\n");
+	if (argc < 4 || argc > 6) {
+		fprintf(stderr, "usage: rk_heap_as UID GID GROUPS [NODE [hold]]\n");
 		return 2;
 	}
 	ret = drop_to(argv);
 	if (ret)
 		return fail("setuid", -ret);
-	heap = open(RK_HEAP_NODE, O_RDONLY | O_CLOEXEC);
+	heap = open(node, O_RDONLY | O_CLOEXEC);
 	if (heap < 0)
 		return fail("open", errno);
 	fd = rk_alloc(heap, LEN);
@@ -65,8 +69,11 @@ int main(int argc, char **argv)
 		if (p[i] != (unsigned char)(i * 7))
 			return fail("readback", EIO);
 	munmap(p, LEN);
+	printf("mapped %d\n", LEN);
+	fflush(stdout);
+	while (hold && getchar() != EOF)
+		;
 	close(fd);
 	close(heap);
-	printf("mapped %d\n", LEN);
 	return 0;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rk_heap_bench: rk-dma-heap-cma side by side with mainline's CMA heap and
- * system heap, in one boot. Every figure is a median (or a mean over a
- * loop) of wall-clock time in microseconds; "zero" is the floor any heap
- * pays for a zeroed buffer, a memset of a mapped buffer of the same size.
- * "rk cold" empties the rk heap's pool before each allocation: what an
+ * system heap, and with rk-dma-heap-carveout ("carve": the same heap on a
+ * carve-out region instead of a CMA one, where the boot has it), in one
+ * boot. Every figure is a median (or a mean over a loop) of wall-clock
+ * time in microseconds; "zero" is the floor any heap pays for a zeroed
+ * buffer, a memset of a mapped buffer of the same size. "rk cold" and
+ * "carve cold" empty the heaps' pools before each allocation: what an
  * allocation costs that the pool cannot serve.
  *
  * Prints one "RK-BENCH name heap size value" line per figure (the raw
@@ -13,7 +15,7 @@
  *
  * Usage: rk_heap_bench [-q]   (-q: the quick set, for a smoke run)
  *        rk_heap_bench -a HEAP SIZE COUNT   (only COUNT alloc+free of SIZE
- *        bytes from HEAP, rk, cma or system: something to profile)
+ *        bytes from HEAP, rk, cma, system or carve: something to profile)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,15 +33,22 @@
 #include <sys/wait.h>
 #include "rk_test.h"
 
-enum { HEAP_RK, HEAP_CMA, HEAP_SYSTEM, NR_HEAPS };
+/* The same heap on a carve-out region (dts/qemu-virt-overlay-bench.dts). */
+#define RK_CARVE_NODE	"/dev/rk_dma_heap/rk-dma-heap-carveout"
 
-static const char *const heap_name[NR_HEAPS] = { "rk", "cma", "system" };
+/* Only those before HEAP_SYSTEM have the churn figures. */
+enum { HEAP_RK, HEAP_CMA, HEAP_SYSTEM, HEAP_CARVE, NR_HEAPS };
+
+static const char *const heap_name[NR_HEAPS] = {
+	"rk", "cma", "system", "carve",
+};
 static const char *const heap_node[NR_HEAPS][2] = {
 	{ RK_HEAP_NODE, NULL },
 	{ "/dev/dma_heap/linux,cma", "/dev/dma_heap/reserved" },
 	{ "/dev/dma_heap/system", NULL },
+	{ RK_CARVE_NODE, NULL },
 };
-static int heap_fd[NR_HEAPS] = { -1, -1, -1 };
+static int heap_fd[NR_HEAPS] = { -1, -1, -1, -1 };
 
 static const size_t sizes[] = {
 	4 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 8 << 20,
@@ -85,9 +94,9 @@ static void report(const char *name, int heap, size_t len, double us)
 }
 
 /*
- * Median time of an alloc+free of @len, or -1 if the heap cannot. @cold:
- * the rk heap's pool is emptied before each (not timed), so that every
- * allocation takes new memory from CMA.
+ * Median time of an alloc+free of @len, or -1 if the heap cannot. @cold
+ * (rk and carve): the heaps' pools are emptied before each (not timed), so
+ * that every allocation takes new memory from the heap's region.
  */
 static double alloc_free(int heap, size_t len, bool cold)
 {
@@ -230,6 +239,35 @@ static unsigned long cma_area_ulong(const char *file)
 	return v;
 }
 
+/*
+ * rk_usage() for the rk heap: the region line in its own "heap NAME"
+ * section of the usage node (rk_usage() takes the first heap's, the
+ * carve-out's in a boot that has both), else rk_usage()'s.
+ */
+static int rk_heap_usage(struct rk_usage *u)
+{
+	char line[256], want[96];
+	int in = 0, found = -1;
+	FILE *f = fopen(RK_USAGE_NODE, "r");
+
+	if (!f)
+		return -1;
+	memset(u, 0, sizeof(*u));
+	snprintf(want, sizeof(want), "heap %s\n",
+		 strrchr(RK_HEAP_NODE, '/') + 1);
+	while (found && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "heap ", 5))
+			in = !strcmp(line, want);
+		else if (in &&
+			 sscanf(line, "region %llu KiB, used %llu KiB, free %llu KiB, largest free block %llu KiB",
+				&u->region, &u->used, &u->free,
+				&u->largest) == 4)
+			found = 0;
+	}
+	fclose(f);
+	return found ? rk_usage(u) : 0;
+}
+
 /* The region's largest free block in KiB, where the kernel shows it. */
 static long long largest_free_kib(int heap)
 {
@@ -237,7 +275,7 @@ static long long largest_free_kib(int heap)
 	unsigned long v;
 
 	if (heap == HEAP_RK)
-		return rk_usage(&u) ? -1 : (long long)u.largest;
+		return rk_heap_usage(&u) ? -1 : (long long)u.largest;
 	v = cma_area_ulong("maxchunk");
 	return v == ~0UL ? -1 : (long long)v * (RK_PAGE >> 10);
 }
@@ -308,7 +346,7 @@ static unsigned long long region_bytes(int heap)
 	unsigned long v;
 
 	if (heap == HEAP_RK)
-		return rk_usage(&u) ? 0 : u.region << 10;
+		return rk_heap_usage(&u) ? 0 : u.region << 10;
 	v = cma_area_ulong("count");
 	return v == ~0UL ? 0 : v * RK_PAGE;
 }
@@ -321,11 +359,55 @@ static void print_ratio(const char *what, double a, double b)
 		printf("  %-44s %10.1f %10.1f %8s\n", what, a, b, "-");
 }
 
+/* A ratio column: " %8.2f", or a dash where a figure is missing. */
+static void print_quot(double a, double b)
+{
+	if (a > 0 && b > 0)
+		printf(" %8.2f", a / b);
+	else
+		printf(" %8s", "-");
+}
+
+/* rk-dma-heap-carveout beside rk-dma-heap-cma, where the boot has it. */
+static void print_carve(double af[][NR_SIZES], double cold[][NR_SIZES],
+			double ss[][NR_SIZES])
+{
+	unsigned int s;
+
+	if (heap_fd[HEAP_CARVE] < 0) {
+		printf("\ncarve-out vs CMA region: %s is not in this boot\n",
+		       RK_CARVE_NODE);
+		return;
+	}
+	printf("\ncarve-out vs CMA region, alloc+free median us\n");
+	printf("  %11s %10s %10s %10s %10s %8s %18s\n", "", "rk (CMA)",
+	       "carve", "rk cold", "carve cold", "carve/rk",
+	       "carve cold/rk cold");
+	for (s = 0; s < NR_SIZES; s++) {
+		printf("  %7zu KiB %10.1f %10.1f %10.1f %10.1f",
+		       sizes[s] >> 10, af[HEAP_RK][s], af[HEAP_CARVE][s],
+		       cold[HEAP_RK][s], cold[HEAP_CARVE][s]);
+		print_quot(af[HEAP_CARVE][s], af[HEAP_RK][s]);
+		printf("%10s", "");
+		print_quot(cold[HEAP_CARVE][s], cold[HEAP_RK][s]);
+		printf("\n");
+	}
+	printf("\ncarve-out vs CMA region, same size x%d, mean us\n", loop);
+	printf("  %11s %10s %10s %8s\n", "", "rk (CMA)", "carve",
+	       "carve/rk");
+	for (s = 0; s < 4; s++) {
+		printf("  %7zu KiB %10.1f %10.1f", sizes[s] >> 10,
+		       ss[HEAP_RK][s], ss[HEAP_CARVE][s]);
+		print_quot(ss[HEAP_CARVE][s], ss[HEAP_RK][s]);
+		printf("\n");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 65536, 65536 };
 	double af[NR_HEAPS][NR_SIZES], zf[NR_SIZES], ss[NR_HEAPS][NR_SIZES];
-	double cold[NR_SIZES];
+	double cold[NR_HEAPS][NR_SIZES];
 	double idle, busy, loaded, info1k, info10k, reader;
 	struct churn churn[HEAP_SYSTEM] = { { -1 }, { -1 } };
 	int churned[HEAP_SYSTEM] = { -1, -1 };
@@ -366,8 +448,14 @@ int main(int argc, char **argv)
 			af[h][s] = heap_fd[h] < 0 ? -1 : alloc_free(h, sizes[s], false);
 			report("alloc_free", h, sizes[s], af[h][s]);
 		}
-		cold[s] = alloc_free(HEAP_RK, sizes[s], true);
-		report("alloc_free_cold", HEAP_RK, sizes[s], cold[s]);
+		for (h = 0; h < NR_HEAPS; h++) {
+			cold[h][s] = -1;
+			if (h != HEAP_RK && h != HEAP_CARVE)
+				continue;
+			if (heap_fd[h] >= 0)
+				cold[h][s] = alloc_free(h, sizes[s], true);
+			report("alloc_free_cold", h, sizes[s], cold[h][s]);
+		}
 		zf[s] = zero_floor(sizes[s]);
 		report("zero", -1, sizes[s], zf[s]);
 	}
@@ -407,10 +495,11 @@ int main(int argc, char **argv)
 	       "cold/cma", "rk/zero");
 	for (s = 0; s < NR_SIZES; s++)
 		printf("  %7zu KiB%13s%10.1f %10.1f %10.1f %10.1f %10.1f %8.2f %8.2f %8.2f\n",
-		       sizes[s] >> 10, "", af[HEAP_RK][s], cold[s],
+		       sizes[s] >> 10, "", af[HEAP_RK][s], cold[HEAP_RK][s],
 		       af[HEAP_CMA][s], af[HEAP_SYSTEM][s], zf[s],
 		       af[HEAP_CMA][s] > 0 ? af[HEAP_RK][s] / af[HEAP_CMA][s] : 0,
-		       af[HEAP_CMA][s] > 0 ? cold[s] / af[HEAP_CMA][s] : 0,
+		       af[HEAP_CMA][s] > 0 ?
+		       cold[HEAP_RK][s] / af[HEAP_CMA][s] : 0,
 		       zf[s] > 0 ? af[HEAP_RK][s] / zf[s] : 0);
 	printf("\nsame size x%d, mean us%*s%10s %10s %10s %8s\n", loop, 11, "",
 	       "rk", "cma", "system", "rk/cma");
@@ -439,6 +528,7 @@ int main(int argc, char **argv)
 	       churn[HEAP_RK].with_room, churn[HEAP_CMA].with_room);
 	printf("  %-44s %10lld %10lld\n", "largest free block at the end, KiB",
 	       churn[HEAP_RK].largest_kib, churn[HEAP_CMA].largest_kib);
+	print_carve(af, cold, ss);
 	free(fds);
 	return 0;
 }
