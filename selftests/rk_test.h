@@ -324,18 +324,25 @@ struct rk_usage {
 	int outside_shown;	/* the ", held outside the heap" part is there */
 };
 
-/* Parse the usage node's region line. Returns 0, or -1 if there is none. */
-static inline int rk_usage(struct rk_usage *u)
+/*
+ * Parse the region line of heap @heap's section of the usage node
+ * ("heap NAME", then its lines). Returns 0, or -1 if there is none.
+ */
+static inline int rk_usage_of(const char *heap, struct rk_usage *u)
 {
-	char line[256], *p;
-	int found = -1;
+	char line[256], want[96], *p;
+	int found = -1, in = 0;
 	FILE *f = fopen(RK_USAGE_NODE, "r");
 
 	if (!f)
 		return -1;
 	memset(u, 0, sizeof(*u));
+	snprintf(want, sizeof(want), "heap %s\n", heap);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "region %llu KiB, used %llu KiB, free %llu KiB, largest free block %llu KiB",
+		if (!strncmp(line, "heap ", 5))
+			in = !strcmp(line, want);
+		if (!in ||
+		    sscanf(line, "region %llu KiB, used %llu KiB, free %llu KiB, largest free block %llu KiB",
 			   &u->region, &u->used, &u->free, &u->largest) != 4)
 			continue;
 		p = strstr(line, ", held outside the heap ");
@@ -349,6 +356,12 @@ static inline int rk_usage(struct rk_usage *u)
 	}
 	fclose(f);
 	return found;
+}
+
+/* The same for rk-dma-heap-cma. */
+static inline int rk_usage(struct rk_usage *u)
+{
+	return rk_usage_of("rk-dma-heap-cma", u);
 }
 
 struct rk_info {

@@ -13,7 +13,7 @@ INFO=/proc/rk_dma_heap/rk-dma-heap-info
 
 # A 64 KiB buffer of the second heap, held by rk_heap_as (which wrote and
 # read it back through a mapping): its range in the info node lies in the
-# pool, and the usage node lists both heaps.
+# pool, and the usage node and rk-dma-heap-top show both heaps.
 carve_buffer() {
 	fifo=/tmp/carve.fifo
 	rm -f "$fifo"
@@ -31,6 +31,7 @@ carve_buffer() {
 		sed -n 's/.*\[\(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p')
 	heaps=$(grep -c -e '^heap rk-dma-heap-cma$' -e '^heap rk-dma-heap-carveout$' \
 		/proc/rk_dma_heap/rk-dma-heap-usage)
+	top=$(rk-dma-heap-top --once)
 	exec 3>&-
 	wait "$pid"
 	expect_eq "rk_heap_as on $CARVE" "mapped 65536" "$(cat /tmp/carve.out)" || return 1
@@ -39,7 +40,11 @@ carve_buffer() {
 	expect_eq "buffer size" 65536 "$(($2 - $1 + 1))" || return 1
 	[ "$(($1))" -ge $((0x5e000000)) ] && [ "$(($2))" -le $((0x5effffff)) ] ||
 		{ echo "buffer at $1-$2, outside the pool at 0x5e000000"; return 1; }
-	expect_eq "heaps in the usage node" 2 "$heaps"
+	expect_eq "heaps in the usage node" 2 "$heaps" || return 1
+	expect_eq "rk-dma-heap-top's region of the carve-out" 1 \
+		"$(echo "$top" | grep -c '^REGION: rk-dma-heap-carveout, 16384 KiB at 0x5e000000$')" &&
+		expect_eq "rk-dma-heap-top's region of rk-dma-heap-cma" 1 \
+		"$(echo "$top" | grep -c '^REGION: rk-dma-heap-cma, 65536 KiB at 0x')"
 }
 
 tap_plan 8

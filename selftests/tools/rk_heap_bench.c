@@ -239,35 +239,6 @@ static unsigned long cma_area_ulong(const char *file)
 	return v;
 }
 
-/*
- * rk_usage() for the rk heap: the region line in its own "heap NAME"
- * section of the usage node (rk_usage() takes the first heap's, the
- * carve-out's in a boot that has both), else rk_usage()'s.
- */
-static int rk_heap_usage(struct rk_usage *u)
-{
-	char line[256], want[96];
-	int in = 0, found = -1;
-	FILE *f = fopen(RK_USAGE_NODE, "r");
-
-	if (!f)
-		return -1;
-	memset(u, 0, sizeof(*u));
-	snprintf(want, sizeof(want), "heap %s\n",
-		 strrchr(RK_HEAP_NODE, '/') + 1);
-	while (found && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "heap ", 5))
-			in = !strcmp(line, want);
-		else if (in &&
-			 sscanf(line, "region %llu KiB, used %llu KiB, free %llu KiB, largest free block %llu KiB",
-				&u->region, &u->used, &u->free,
-				&u->largest) == 4)
-			found = 0;
-	}
-	fclose(f);
-	return found ? rk_usage(u) : 0;
-}
-
 /* The region's largest free block in KiB, where the kernel shows it. */
 static long long largest_free_kib(int heap)
 {
@@ -275,7 +246,7 @@ static long long largest_free_kib(int heap)
 	unsigned long v;
 
 	if (heap == HEAP_RK)
-		return rk_heap_usage(&u) ? -1 : (long long)u.largest;
+		return rk_usage(&u) ? -1 : (long long)u.largest;
 	v = cma_area_ulong("maxchunk");
 	return v == ~0UL ? -1 : (long long)v * (RK_PAGE >> 10);
 }
@@ -346,7 +317,7 @@ static unsigned long long region_bytes(int heap)
 	unsigned long v;
 
 	if (heap == HEAP_RK)
-		return rk_heap_usage(&u) ? 0 : u.region << 10;
+		return rk_usage(&u) ? 0 : u.region << 10;
 	v = cma_area_ulong("count");
 	return v == ~0UL ? 0 : v * RK_PAGE;
 }
