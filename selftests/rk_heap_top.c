@@ -6,8 +6,9 @@
  * counts in both rows and once in the total; drivers' allocations show as
  * kernel-side under their owner names; the region's figures are the usage
  * node's and its map is what alloc_bitmap (and pool_bitmap, where the
- * module has it) shows; --once prints its three sections; a normal user
- * gets one line and status 1.
+ * module has it) shows, and with the one heap of this boot "regions" is
+ * that region alone; --once prints its three sections, one REGION; a
+ * normal user gets one line and status 1.
  */
 #include <grp.h>
 #include <signal.h>
@@ -162,6 +163,54 @@ static char *sub_object(const char *json, const char *key)
 	const char *p = member(json, key);
 
 	return p && *p == '{' ? object_at(p, &p) : NULL;
+}
+
+/*
+ * The objects of the array member @key of @json, copies in *@objs (free()
+ * each and the array). Returns how many, -1 if there is no such array.
+ */
+static int array_objects(const char *json, const char *key, char ***objs)
+{
+	const char *p = member(json, key);
+	char *o;
+	int n = 0;
+
+	*objs = NULL;
+	if (!p || *p != '[')
+		return -1;
+	for (p++;;) {
+		while (*p && *p != '{' && *p != ']')
+			p++;
+		if (*p != '{')
+			return n;
+		o = object_at(p, &p);
+		if (!o)
+			return n;
+		*objs = realloc(*objs, (n + 1) * sizeof(**objs));
+		(*objs)[n++] = o;
+	}
+}
+
+/* @json without the white space outside its strings (free()). */
+static char *squeeze(const char *json)
+{
+	char *out = malloc(strlen(json) + 1), *q = out;
+	const char *p = json, *e;
+
+	while (*p) {
+		if (*p == '"') {
+			e = skip_string(p);
+			memcpy(q, p, e - p);
+			q += e - p;
+			p = e;
+		} else if (strchr(" \t\n", *p)) {
+			p++;
+		} else {
+			*q++ = *p++;
+		}
+	}
+	*q = '\0';
+	return out;
 }
 
 static char *find_pid(const char *json, pid_t pid)
@@ -465,6 +514,27 @@ static void check_region(struct __test_metadata *_metadata,
 	free(o);
 }
 
+/* The one heap of this boot: "regions" holds "region" and nothing else. */
+static void check_regions(struct __test_metadata *_metadata, const char *json)
+{
+	char *o = sub_object(json, "region"), **objs, *a, *b;
+	int i, n = array_objects(json, "regions", &objs);
+
+	ASSERT_TRUE(o != NULL) TH_LOG("no region in:\n%s", json);
+	EXPECT_EQ(1, n) TH_LOG("regions in:\n%s", json);
+	if (n >= 1) {
+		a = squeeze(o);
+		b = squeeze(objs[0]);
+		EXPECT_STREQ(a, b);
+		free(a);
+		free(b);
+	}
+	for (i = 0; i < n; i++)
+		free(objs[i]);
+	free(objs);
+	free(o);
+}
+
 /*
  * A child holds a buffer by its fd, one holds a buffer the test passed it
  * over a Unix socket (and closed), one only maps its buffer; the NPU has
@@ -531,6 +601,7 @@ RK_TEST(processes_owners_and_region)
 	free(o);
 
 	check_region(_metadata, &v, 1984);
+	check_regions(_metadata, json);
 	view_free(&v);
 
 	/* the children let go of their buffers */
@@ -592,11 +663,11 @@ RK_TEST(shared_buffer_counts_in_each_row_once_in_total)
 	close(heap);
 }
 
-/* --once: the three sections, plain text, status 0. */
+/* --once: the three sections, one REGION (one heap), plain text, status 0. */
 RK_TEST(once_prints_the_three_sections)
 {
 	int heap, fd, status;
-	char *text;
+	char *text, *p;
 
 	heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, heap);
@@ -609,6 +680,8 @@ RK_TEST(once_prints_the_three_sections)
 	EXPECT_TRUE(strstr(text, "\nPROCESSES") != NULL) TH_LOG("%s", text);
 	EXPECT_TRUE(strstr(text, "\nOWNERS") != NULL) TH_LOG("%s", text);
 	EXPECT_TRUE(strstr(text, "\nREGION: rk-dma-heap-cma") != NULL) TH_LOG("%s", text);
+	p = strstr(text, "\nREGION: ");
+	EXPECT_TRUE(p && !strstr(p + 1, "\nREGION: ")) TH_LOG("%s", text);
 	EXPECT_TRUE(strstr(text, "fragmentation ") != NULL) TH_LOG("%s", text);
 	EXPECT_TRUE(strchr(text, '\033') == NULL) TH_LOG("escape codes in --once");
 	free(text);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rk-dma-heap-top: who holds the memory of the rk_dma_heap heaps, and is
- * the region full or only fragmented. One screen of three sections:
+ * each heap's region full or only fragmented. One screen of three sections:
  *
  *   PROCESSES	per process, the dma-bufs of our heaps it holds by fd
  *		(/proc/PID/fdinfo: exp_name is the heap's name, ino the
@@ -14,17 +14,27 @@
  *		dma-buf name or a driver's name), and of that what is
  *		kernel-side: buffers no process holds (a driver's) and
  *		contiguous pages.
- *   REGION	size, use, the recycling pool, the largest free block and
- *		the fragmentation (1 - largest free block / free), from the
- *		usage node, and the region as a map from alloc_bitmap and
- *		pool_bitmap: one character per block of pages.
+ *   REGION	per heap with a region, in the usage node's order (the
+ *		order the heaps registered in): size, use, the recycling
+ *		pool, the largest free block and the fragmentation (1 -
+ *		largest free block / free), from the heap's lines of the
+ *		usage node, and the region as a map from the heap's sections
+ *		of alloc_bitmap and pool_bitmap: one character per block of
+ *		pages.
  *
  * It reads /proc/rk_dma_heap/{rk-dma-heap-info,rk-dma-heap-usage,
  * alloc_bitmap,pool_bitmap} and every process's fds and maps: root only.
- * The region's base, for the map's addresses and for telling pages held
- * outside the heap from our buffers, comes from pool_bitmap's Base line;
- * with modules before it, from the kernel's CMA debugfs or the module's
- * line in the kernel log; without it neither is shown.
+ * The usage node has a "heap NAME" line and a region line for each heap
+ * with a region; the two bitmap nodes one section ("Total: N KiB" ...)
+ * per such heap, in the same order, without the name. A region's base,
+ * for the map's addresses and for telling pages held outside the heap
+ * from our buffers, comes from the " Base:" line of its pool_bitmap
+ * section; with modules before it (one heap, rk-dma-heap-cma), from the
+ * kernel's CMA debugfs or the module's line in the kernel log; without
+ * it neither is shown.
+ * --json has the regions as "regions", one object per heap in that order,
+ * and one of them again as "region" (rk-dma-heap-cma's, else the first
+ * heap's), as before there were several.
  * It needs nothing but libc (the test guest's copy is linked static).
  *
  * Usage: rk-dma-heap-top [-d SECONDS] [--once | --json]
@@ -169,9 +179,9 @@ struct owner {
 	unsigned long long bytes, kbytes;
 };
 
+/* a heap's region: its usage line, its bitmap sections */
 struct region {
-	int have;
-	char heap[NAME_LEN];
+	char heap[NAME_LEN];	/* "": a module without the usage node */
 	unsigned long long size_kib, used_kib, free_kib, largest_kib;
 	unsigned long long pooled_kib, outside_kib;
 	int have_base;
@@ -197,13 +207,16 @@ struct snap {
 	size_t nprocs, cap_procs;
 	struct owner *owners;
 	size_t nowners, cap_owners;
-	struct region region;
+	struct region *regions;	/* in the usage node's order */
+	size_t nregions, cap_regions;
 	unsigned long long proc_bytes, kernel_bytes, total_bytes;
 	unsigned long proc_buffers, kernel_buffers;
 };
 
 static void snap_free(struct snap *s)
 {
+	size_t i;
+
 	free(s->heaps);
 	free(s->recs);
 	free(s->bufs);
@@ -211,7 +224,9 @@ static void snap_free(struct snap *s)
 	free(s->held);
 	free(s->procs);
 	free(s->owners);
-	free(s->region.map);
+	for (i = 0; i < s->nregions; i++)
+		free(s->regions[i].map);
+	free(s->regions);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -591,54 +606,115 @@ static int cmp_owner(const void *a, const void *b)
 
 /* ------------------------------------------------------------ region */
 
+static struct region *add_region(struct snap *s)
+{
+	struct region *rg;
+
+	GROW(s->regions, s->cap_regions, s->nregions + 1);
+	rg = &s->regions[s->nregions++];
+	memset(rg, 0, sizeof(*rg));
+	return rg;
+}
+
 /*
- * The usage node's first region line (the only heap with a region):
+ * The usage node: for each heap, at the start or after a blank line,
  *   heap NAME
  *   region N KiB, used N KiB, free N KiB, largest free block N KiB,
- *     pooled N KiB[, held outside the heap N KiB]
+ *     pooled N KiB[, held outside the heap N KiB]	(a heap with a region)
+ * then its owner rows and a blank line. A region per region line, in the
+ * node's order. The names are of our heaps too: a buffer newer than the
+ * info node, of a heap without a node in /dev, is ours by its exp_name.
  */
-static void parse_usage(struct region *rg, char *text)
+static void parse_usage(struct snap *s, char *text)
 {
 	char *p = text, *line, *q, heap[NAME_LEN] = "";
+	unsigned long long v[6];
+	int start = 1, named = 0;
+	struct region *rg;
 
 	while ((line = next_line(&p))) {
-		if (!strncmp(line, "heap ", 5)) {
+		if (start && !strncmp(line, "heap ", 5)) {
 			copy_name(heap, line + 5, strlen(line + 5));
+			add_heap(s, line + 5, strlen(line + 5));
+			start = 0;
+			named = 1;
 			continue;
 		}
+		start = !line[0];
+		memset(v, 0, sizeof(v));
+		/* a region line names no heap: the line before it does */
 		if (sscanf(line, "region %llu KiB, used %llu KiB, free %llu KiB, largest free block %llu KiB, pooled %llu KiB",
-			   &rg->size_kib, &rg->used_kib, &rg->free_kib,
-			   &rg->largest_kib, &rg->pooled_kib) < 4)
+			   &v[0], &v[1], &v[2], &v[3], &v[4]) < 4) {
+			named = 0;
 			continue;
+		}
 		q = strstr(line, ", held outside the heap ");
 		if (q)
-			sscanf(q, ", held outside the heap %llu KiB",
-			       &rg->outside_kib);
-		strcpy(rg->heap, heap);
-		rg->have = 1;
-		return;
+			sscanf(q, ", held outside the heap %llu KiB", &v[5]);
+		rg = add_region(s);
+		if (named)
+			strcpy(rg->heap, heap);
+		rg->size_kib = v[0];
+		rg->used_kib = v[1];
+		rg->free_kib = v[2];
+		rg->largest_kib = v[3];
+		rg->pooled_kib = v[4];
+		rg->outside_kib = v[5];
+		named = 0;
 	}
 }
 
 /*
- * The first section of a bitmap node: "Total: N KiB", a second figure,
- * a blank line, then 32-bit hex words, bit i of word w for page w*32+i.
+ * The sections of a bitmap node, one per heap with a region: where each
+ * "Total: N KiB" line starts, in *@starts (free()). Returns how many.
+ */
+static size_t bitmap_sections(char *text, char ***starts)
+{
+	size_t n = 0, cap = 0;
+	char *p = text;
+
+	*starts = NULL;
+	while (p && *p) {
+		if (!strncmp(p, "Total: ", 7)) {
+			GROW(*starts, cap, n + 1);
+			(*starts)[n++] = p;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
+/* The size a bitmap section gives its region, 0 if none. */
+static unsigned long long section_kib(const char *sec)
+{
+	unsigned long long kib;
+
+	if (!sec || sscanf(sec, "Total: %llu KiB", &kib) != 1)
+		return 0;
+	return kib;
+}
+
+/*
+ * A section of a bitmap node: "Total: N KiB", a line or two more (" Base:"
+ * in pool_bitmap), a blank line, then 32-bit hex words, bit i of word w
+ * for page w*32+i, up to the next section's "Total:" or the end.
  * Returns the number of pages, 0 if none; *@bits (free()) one byte per
  * page.
  */
-static unsigned long parse_bitmap(char *text, unsigned long page,
+static unsigned long parse_bitmap(const char *sec, unsigned long page,
 				  unsigned char **bits)
 {
-	unsigned long long kib;
+	unsigned long long kib = section_kib(sec);
 	unsigned long npages, w = 0, i;
-	char *p, *end;
+	const char *p;
+	char *end;
 	unsigned long word;
 
 	*bits = NULL;
-	if (!text || sscanf(text, "Total: %llu KiB", &kib) != 1)
-		return 0;
 	npages = kib * 1024 / page;
-	p = strstr(text, "\n\n");
+	p = sec ? strstr(sec, "\n\n") : NULL;
 	if (!npages || !p)
 		return 0;
 	p += 2;
@@ -659,13 +735,19 @@ static unsigned long parse_bitmap(char *text, unsigned long page,
 	return npages;
 }
 
+/* Whether the allocation @r lies in (modules without names: may lie in) @rg. */
+static int rec_in_region(const struct rec *r, const struct region *rg)
+{
+	return !rg->heap[0] || !strcmp(r->heap, rg->heap);
+}
+
 /*
  * The region's base from the CMA debugfs area of its size that holds its
  * buffers. Returns 1 if there is exactly one such, else 0.
  */
-static int base_from_debugfs(struct snap *s, unsigned long long *base)
+static int base_from_debugfs(struct snap *s, struct region *rg,
+			     unsigned long long *base)
 {
-	struct region *rg = &s->region;
 	char path[300], *t;
 	unsigned long long count, pfn, b;
 	int found = 0, have;
@@ -692,13 +774,16 @@ static int base_from_debugfs(struct snap *s, unsigned long long *base)
 			continue;
 		b = pfn * rg->page;
 		for (r = s->recs; r < s->recs + s->nrecs; r++)
-			if (r->start < b || r->start + r->size > b + rg->size_kib * 1024)
+			if (rec_in_region(r, rg) &&
+			    (r->start < b || r->start + r->size > b + rg->size_kib * 1024))
 				break;
 		if (r < s->recs + s->nrecs)
 			continue;
 		/* two areas of that size and no buffer to tell: unknown */
-		if (found && b != *base)
+		if (found && b != *base) {
+			closedir(d);
 			return 0;
+		}
 		*base = b;
 		found = 1;
 	}
@@ -710,9 +795,8 @@ static int base_from_debugfs(struct snap *s, unsigned long long *base)
  * The module's registration line in the kernel log:
  * "...: heap NAME: N KiB at 0xBASE, allocated with ..."
  */
-static int base_from_klog(struct snap *s, unsigned long long *base)
+static int base_from_klog(struct region *rg, unsigned long long *base)
 {
-	struct region *rg = &s->region;
 	char key[NAME_LEN + 16], *buf, *p;
 	unsigned long long kib, b;
 	int size, n, found = 0;
@@ -725,7 +809,8 @@ static int base_from_klog(struct snap *s, unsigned long long *base)
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
-	snprintf(key, sizeof(key), "heap %s: ", rg->heap);
+	snprintf(key, sizeof(key), "heap %s: ",
+		 rg->heap[0] ? rg->heap : DEFAULT_HEAP);
 	for (p = strstr(buf, key); p; p = strstr(p + 1, key))
 		if (sscanf(p + strlen(key), "%llu KiB at 0x%llx", &kib, &b) == 2 &&
 		    kib == rg->size_kib) {
@@ -736,40 +821,43 @@ static int base_from_klog(struct snap *s, unsigned long long *base)
 	return found;
 }
 
-/* The " Base:" line of pool_bitmap (modules that have one). */
-static int base_from_pool_node(unsigned long long *base)
+/* The " Base:" line of the region's pool_bitmap section (newer modules). */
+static int base_from_pool_section(const char *sec, unsigned long long *base)
 {
-	char *text = read_text(POOL_NODE), *p;
-	int found = 0;
+	const char *blank, *p;
 
-	p = text ? strstr(text, " Base: 0x") : NULL;
-	if (p && sscanf(p, " Base: 0x%llx", base) == 1)
-		found = 1;
-	free(text);
-	return found;
+	if (!sec)
+		return 0;
+	blank = strstr(sec, "\n\n");
+	p = strstr(sec, "\n Base: 0x");
+	return p && (!blank || p < blank) &&
+	       sscanf(p, "\n Base: 0x%llx", base) == 1;
 }
 
 /*
- * The base: from pool_bitmap, else looked for once per region size (a
- * region does not move while the module is loaded).
+ * The base: from the region's pool_bitmap section; else, for the default
+ * heap (the only one of modules without the Base line), looked for once
+ * per region size (a region does not move while the module is loaded).
  */
 static unsigned long long cached_base, cached_size;
 static int cached_have, cached_tried;
 
-static void find_base(struct snap *s)
+static void find_base(struct snap *s, struct region *rg, const char *pool_sec)
 {
-	struct region *rg = &s->region;
 	unsigned long long b = 0;
 
-	if (base_from_pool_node(&b)) {
+	if (base_from_pool_section(pool_sec, &b)) {
 		rg->base = b;
 		rg->have_base = 1;
 		return;
 	}
+	if (rg->heap[0] && strcmp(rg->heap, DEFAULT_HEAP))
+		return;
 	if (!cached_tried || cached_size != rg->size_kib) {
 		cached_tried = 1;
 		cached_size = rg->size_kib;
-		cached_have = base_from_debugfs(s, &b) || base_from_klog(s, &b);
+		cached_have = base_from_debugfs(s, rg, &b) ||
+			      base_from_klog(rg, &b);
 		cached_base = b;
 	}
 	rg->base = cached_base;
@@ -777,7 +865,8 @@ static void find_base(struct snap *s)
 }
 
 /*
- * The map: one character per block of block_pages pages (a power of two,
+ * The map of @rg from its sections of alloc_bitmap and pool_bitmap (NULL:
+ * none): one character per block of block_pages pages (a power of two,
  * so that MAP_WIDTH * MAP_LINES characters cover the region):
  *   '#' every page taken (in a buffer, or held outside the heap)
  *   'o' every page taken, none of them in our buffers (held outside)
@@ -785,40 +874,40 @@ static void find_base(struct snap *s)
  *   'p' no page taken, some kept by the recycling pool
  *   '.' every page free
  */
-static void build_map(struct snap *s, char *bitmap_text, char *pool_text)
+static void build_map(struct snap *s, struct region *rg, const char *bitmap_sec,
+		      const char *pool_sec, int figures)
 {
-	struct region *rg = &s->region;
 	unsigned char *used, *pooled = NULL, *ours = NULL;
 	unsigned long n, i, j, first, last, nb, u, pl, o;
 	unsigned long long a, e;
 	struct rec *r;
 
 	rg->page = sysconf(_SC_PAGESIZE);
-	n = parse_bitmap(bitmap_text, rg->page, &used);
+	n = parse_bitmap(bitmap_sec, rg->page, &used);
 	if (!n) {
 		free(used);
 		return;
 	}
 	rg->npages = n;
-	if (!rg->have) {
-		/* no region line: what the bitmap shows */
+	if (figures) {
+		/* no usage line: what the bitmap shows */
 		unsigned long long t = 0;
 
 		for (i = 0; i < n; i++)
 			t += used[i];
-		rg->have = 1;
 		rg->size_kib = (unsigned long long)n * rg->page / 1024;
 		rg->used_kib = t * rg->page / 1024;
 		rg->free_kib = rg->size_kib - rg->used_kib;
 	}
-	if (pool_text && parse_bitmap(pool_text, rg->page, &pooled) == n)
+	if (pool_sec && parse_bitmap(pool_sec, rg->page, &pooled) == n)
 		rg->have_pool_map = 1;
 
-	find_base(s);
+	find_base(s, rg, pool_sec);
 	if (rg->have_base) {
 		ours = calloc(n, 1);
 		for (r = s->recs; ours && r < s->recs + s->nrecs; r++) {
-			if (r->start < rg->base || !r->size)
+			if (r->start < rg->base || !r->size ||
+			    !rec_in_region(r, rg))
 				continue;
 			a = (r->start - rg->base) / rg->page;
 			e = (r->start - rg->base + r->size - 1) / rg->page;
@@ -862,6 +951,59 @@ static void build_map(struct snap *s, char *bitmap_text, char *pool_text)
 	free(used);
 }
 
+/*
+ * The maps of the regions: the bitmap nodes have a section for each heap
+ * with a region, in the usage node's order. A region whose size is not
+ * the next section's has none (it gets no map, the section goes to the
+ * next region). Without region lines (a module before the usage node),
+ * a region per section, with the figures the bitmap gives.
+ */
+static void find_regions(struct snap *s, char *bitmap, char *pool)
+{
+	char **bsec, **psec = NULL;
+	size_t nb, np = 0, i, j;
+	unsigned long long kib;
+	int figures = 0;
+	const char *ps;
+
+	nb = bitmap_sections(bitmap, &bsec);
+	if (pool)
+		np = bitmap_sections(pool, &psec);
+	if (!s->nregions) {
+		for (j = 0; j < nb; j++)
+			add_region(s);
+		figures = 1;
+	}
+	for (i = 0, j = 0; i < s->nregions && j < nb; i++) {
+		kib = section_kib(bsec[j]);
+		if (!kib || (!figures && kib != s->regions[i].size_kib))
+			continue;
+		ps = j < np && section_kib(psec[j]) == kib ? psec[j] : NULL;
+		build_map(s, &s->regions[i], bsec[j], ps, figures);
+		j++;
+	}
+	/* bitmap sections that gave no map: no regions */
+	if (figures) {
+		for (i = 0, j = 0; i < s->nregions; i++)
+			if (s->regions[i].map)
+				s->regions[j++] = s->regions[i];
+		s->nregions = j;
+	}
+	free(bsec);
+	free(psec);
+}
+
+/* The region --json shows as "region": rk-dma-heap-cma's, else the first. */
+static struct region *main_region(struct snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nregions; i++)
+		if (!strcmp(s->regions[i].heap, DEFAULT_HEAP))
+			return &s->regions[i];
+	return s->nregions ? &s->regions[0] : NULL;
+}
+
 /* 1 - largest free block / free, in per mille */
 static unsigned int frag_permille(const struct region *rg)
 {
@@ -901,12 +1043,12 @@ static int take_snapshot(struct snap *s)
 
 	find_heaps(s);
 	parse_info(s, info);
+	if (usage)
+		parse_usage(s, usage);
 	bufs_from_recs(s);
 	scan_procs(s);
 	sum_owners(s);
-	if (usage)
-		parse_usage(&s->region, usage);
-	build_map(s, bitmap, pool);
+	find_regions(s, bitmap, pool);
 
 	qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_proc);
 	qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
@@ -924,13 +1066,53 @@ static unsigned long long kib(unsigned long long bytes)
 	return bytes >> 10;
 }
 
-static void print_text(FILE *f, struct snap *s)
+/* A REGION section: the region's figures and its map. */
+static void print_region(FILE *f, const struct region *rg)
 {
-	struct region *rg = &s->region;
 	unsigned long long block_kib, off;
 	unsigned long i, j;
+	unsigned int fr = frag_permille(rg);
+
+	fprintf(f, "REGION: %s, %llu KiB", rg->heap[0] ? rg->heap : "?",
+		rg->size_kib);
+	if (rg->have_base)
+		fprintf(f, " at 0x%08llx", rg->base);
+	fprintf(f, "\n  used %llu KiB, free %llu KiB (pooled %llu KiB), largest free block %llu KiB\n"
+		"  fragmentation %u.%u%% (1 - largest free block / free)",
+		rg->used_kib, rg->free_kib, rg->pooled_kib, rg->largest_kib,
+		fr / 10, fr % 10);
+	if (rg->outside_kib)
+		fprintf(f, ", held outside the heap %llu KiB", rg->outside_kib);
+	fputc('\n', f);
+	if (!rg->map) {
+		fprintf(f, "  (no section of alloc_bitmap for this heap: no map)\n");
+		return;
+	}
+	block_kib = (unsigned long long)rg->block_pages * rg->page / 1024;
+	fprintf(f, "  map, one character per %llu KiB (%lu pages): # used  + partly used\n"
+		"  p pooled, none used  . free%s\n",
+		block_kib, rg->block_pages,
+		rg->have_base ? "  o held outside the heap" : "");
+	if (!rg->have_pool_map)
+		fprintf(f, "  (no pool_bitmap in this module: pooled pages show as free)\n");
+	for (i = 0; i < rg->nblocks; i += MAP_WIDTH) {
+		off = i * block_kib;
+		if (rg->have_base)
+			fprintf(f, "  0x%08llx ", rg->base + off * 1024);
+		else if (off % 1024)
+			fprintf(f, "  %7lluK ", off);
+		else
+			fprintf(f, "  %7lluM ", off / 1024);
+		for (j = i; j < i + MAP_WIDTH && j < rg->nblocks; j++)
+			fputc(rg->map[j], f);
+		fputc('\n', f);
+	}
+}
+
+static void print_text(FILE *f, struct snap *s)
+{
 	struct utsname u;
-	unsigned int fr;
+	size_t i;
 
 	uname(&u);
 	fprintf(f, "rk-dma-heap-top on Linux %s\n\n", u.release);
@@ -955,43 +1137,14 @@ static void print_text(FILE *f, struct snap *s)
 			s->owners[i].name, s->owners[i].buffers,
 			kib(s->owners[i].bytes), s->owners[i].kbuffers,
 			kib(s->owners[i].kbytes));
-	fprintf(f, "%-24s %7zu %10llu  %7lu %10llu\n\n", "total", s->nrecs,
+	fprintf(f, "%-24s %7zu %10llu  %7lu %10llu\n", "total", s->nrecs,
 		kib(s->total_bytes), s->kernel_buffers, kib(s->kernel_bytes));
 
-	if (!rg->have || !rg->map) {
-		fprintf(f, "REGION: none (no heap with a region)\n");
-		return;
-	}
-	fr = frag_permille(rg);
-	fprintf(f, "REGION: %s, %llu KiB", rg->heap[0] ? rg->heap : "?",
-		rg->size_kib);
-	if (rg->have_base)
-		fprintf(f, " at 0x%08llx", rg->base);
-	fprintf(f, "\n  used %llu KiB, free %llu KiB (pooled %llu KiB), largest free block %llu KiB\n"
-		"  fragmentation %u.%u%% (1 - largest free block / free)",
-		rg->used_kib, rg->free_kib, rg->pooled_kib, rg->largest_kib,
-		fr / 10, fr % 10);
-	if (rg->outside_kib)
-		fprintf(f, ", held outside the heap %llu KiB", rg->outside_kib);
-	fputc('\n', f);
-	block_kib = (unsigned long long)rg->block_pages * rg->page / 1024;
-	fprintf(f, "  map, one character per %llu KiB (%lu pages): # used  + partly used\n"
-		"  p pooled, none used  . free%s\n",
-		block_kib, rg->block_pages,
-		rg->have_base ? "  o held outside the heap" : "");
-	if (!rg->have_pool_map)
-		fprintf(f, "  (no pool_bitmap in this module: pooled pages show as free)\n");
-	for (i = 0; i < rg->nblocks; i += MAP_WIDTH) {
-		off = i * block_kib;
-		if (rg->have_base)
-			fprintf(f, "  0x%08llx ", rg->base + off * 1024);
-		else if (off % 1024)
-			fprintf(f, "  %7lluK ", off);
-		else
-			fprintf(f, "  %7lluM ", off / 1024);
-		for (j = i; j < i + MAP_WIDTH && j < rg->nblocks; j++)
-			fputc(rg->map[j], f);
+	if (!s->nregions)
+		fprintf(f, "\nREGION: none (no heap with a region)\n");
+	for (i = 0; i < s->nregions; i++) {
 		fputc('\n', f);
+		print_region(f, &s->regions[i]);
 	}
 }
 
@@ -1011,11 +1164,48 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/*
+ * A region as a JSON object, its members indented by @indent spaces (the
+ * braces by two fewer); without a map (no bitmap section for it),
+ * block_kib and map are null.
+ */
+static void json_region(FILE *f, const struct region *rg, int indent)
+{
+	unsigned int fr = frag_permille(rg);
+
+	fprintf(f, "{\n%*s\"heap\": ", indent, "");
+	json_str(f, rg->heap);
+	if (rg->have_base)
+		fprintf(f, ",\n%*s\"base\": \"0x%llx\"", indent, "", rg->base);
+	else
+		fprintf(f, ",\n%*s\"base\": null", indent, "");
+	fprintf(f, ",\n%*s\"size_kib\": %llu", indent, "", rg->size_kib);
+	fprintf(f, ",\n%*s\"used_kib\": %llu", indent, "", rg->used_kib);
+	fprintf(f, ",\n%*s\"free_kib\": %llu", indent, "", rg->free_kib);
+	fprintf(f, ",\n%*s\"pooled_kib\": %llu", indent, "", rg->pooled_kib);
+	fprintf(f, ",\n%*s\"largest_free_kib\": %llu", indent, "",
+		rg->largest_kib);
+	fprintf(f, ",\n%*s\"outside_kib\": %llu", indent, "", rg->outside_kib);
+	fprintf(f, ",\n%*s\"fragmentation_pct\": %u.%u", indent, "",
+		fr / 10, fr % 10);
+	if (rg->map)
+		fprintf(f, ",\n%*s\"block_kib\": %llu", indent, "",
+			(unsigned long long)rg->block_pages * rg->page / 1024);
+	else
+		fprintf(f, ",\n%*s\"block_kib\": null", indent, "");
+	fprintf(f, ",\n%*s\"pool_map\": %s", indent, "",
+		rg->have_pool_map ? "true" : "false");
+	if (rg->map)
+		fprintf(f, ",\n%*s\"map\": \"%s\"", indent, "", rg->map);
+	else
+		fprintf(f, ",\n%*s\"map\": null", indent, "");
+	fprintf(f, "\n%*s}", indent - 2, "");
+}
+
 static void print_json(FILE *f, struct snap *s)
 {
-	struct region *rg = &s->region;
+	struct region *rg = main_region(s);
 	struct utsname u;
-	unsigned int fr;
 	size_t i;
 
 	uname(&u);
@@ -1043,24 +1233,17 @@ static void print_json(FILE *f, struct snap *s)
 	fprintf(f, "\n  ],\n  \"owners_total\": {\"buffers\": %zu, \"kib\": %llu, \"kernel_buffers\": %lu, \"kernel_kib\": %llu},\n",
 		s->nrecs, kib(s->total_bytes), s->kernel_buffers,
 		kib(s->kernel_bytes));
-	if (!rg->have || !rg->map) {
-		fprintf(f, "  \"region\": null\n}\n");
-		return;
-	}
-	fr = frag_permille(rg);
-	fprintf(f, "  \"region\": {\n    \"heap\": ");
-	json_str(f, rg->heap);
-	if (rg->have_base)
-		fprintf(f, ",\n    \"base\": \"0x%llx\"", rg->base);
+	fprintf(f, "  \"region\": ");
+	if (rg)
+		json_region(f, rg, 4);
 	else
-		fprintf(f, ",\n    \"base\": null");
-	fprintf(f, ",\n    \"size_kib\": %llu,\n    \"used_kib\": %llu,\n    \"free_kib\": %llu,\n"
-		"    \"pooled_kib\": %llu,\n    \"largest_free_kib\": %llu,\n    \"outside_kib\": %llu,\n"
-		"    \"fragmentation_pct\": %u.%u,\n    \"block_kib\": %llu,\n    \"pool_map\": %s,\n    \"map\": \"%s\"\n  }\n}\n",
-		rg->size_kib, rg->used_kib, rg->free_kib, rg->pooled_kib,
-		rg->largest_kib, rg->outside_kib, fr / 10, fr % 10,
-		(unsigned long long)rg->block_pages * rg->page / 1024,
-		rg->have_pool_map ? "true" : "false", rg->map);
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"regions\": [");
+	for (i = 0; i < s->nregions; i++) {
+		fprintf(f, "%s\n    ", i ? "," : "");
+		json_region(f, &s->regions[i], 6);
+	}
+	fprintf(f, "%s]\n}\n", s->nregions ? "\n  " : "");
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1069,7 +1252,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s [-d SECONDS] [--once | --json]\n"
 		"Who holds the memory of the rk_dma_heap heaps, per process and per owner,\n"
-		"and the region's use, fragmentation and map. Refreshes every SECONDS\n"
+		"and each heap's region: use, fragmentation and map. Refreshes every SECONDS\n"
 		"(default 1) until Ctrl-C; --once prints one snapshot, --json one JSON object.\n"
 		"Needs root.\n", prog);
 }
