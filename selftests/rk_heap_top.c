@@ -129,34 +129,6 @@ static char *object_at(const char *p, const char **next)
 	return o;
 }
 
-/*
- * The object of the array @array whose member @key has the text @val (a
- * number, or a string with its quotes); NULL if none (free()).
- */
-static char *find_object(const char *json, const char *array, const char *key,
-			 const char *val)
-{
-	const char *p = member(json, array), *v;
-	char *o;
-
-	if (!p || *p != '[')
-		return NULL;
-	for (p++;;) {
-		while (*p && *p != '{' && *p != ']')
-			p++;
-		if (*p != '{')
-			return NULL;
-		o = object_at(p, &p);
-		if (!o)
-			return NULL;
-		v = member(o, key);
-		if (v && !strncmp(v, val, strlen(val)) &&
-		    strchr(",} \n", v[strlen(val)]))
-			return o;
-		free(o);
-	}
-}
-
 /* A copy of the object member @key of @json, or NULL (free()). */
 static char *sub_object(const char *json, const char *key)
 {
@@ -189,6 +161,29 @@ static int array_objects(const char *json, const char *key, char ***objs)
 		*objs = realloc(*objs, (n + 1) * sizeof(**objs));
 		(*objs)[n++] = o;
 	}
+}
+
+/*
+ * The object of the array @array whose member @key has the text @val (a
+ * number, or a string with its quotes); NULL if none (free()).
+ */
+static char *find_object(const char *json, const char *array, const char *key,
+			 const char *val)
+{
+	char **objs, *found = NULL;
+	const char *v;
+	int i, n = array_objects(json, array, &objs);
+
+	for (i = 0; i < n; i++) {
+		v = member(objs[i], key);
+		if (!found && v && !strncmp(v, val, strlen(val)) &&
+		    strchr(",} \n", v[strlen(val)]))
+			found = objs[i];
+		else
+			free(objs[i]);
+	}
+	free(objs);
+	return found;
 }
 
 /* @json without the white space outside its strings (free()). */
