@@ -95,7 +95,8 @@ cma_pool_ok() {
 carveout_ok() {
 	[ "$REGION_BYTES" -gt 0 ] 2>/dev/null ||
 		{ echo "no size in $DT_REGION"; ls "$DT_REGION"; return 1; }
-	base=$(printf '0x%x' "$((0x$(echo "$reg_hex" | cut -c1-16)))")
+	# the kernel prints the base with 8 or 16 digits (%pa)
+	base=0x0*$(printf '%x' "$((0x$(echo "$reg_hex" | cut -c1-16)))")
 	expect_eq "CMA pools made of the region" 0 \
 		"$(dmesg_count "created CMA memory pool at $base")" || return 1
 	[ -z "$(cma_debugfs)" ] ||

@@ -308,45 +308,41 @@ struct pressure {
 };
 
 /*
- * Take anonymous memory, 1 MiB at a time, until the pool is empty and
- * CMA's free pages are fewer than @region_kb (so some of the region serves
- * this memory: the heap holds none of it), or @max_mib are taken.
+ * Take anonymous memory, 1 MiB at a time, until the pool is empty or
+ * @max_mib are taken; say how it ended in *@r (shared with the parent: a
+ * pipe would need a page of the memory that is running out).
  */
-static void take_memory(int out, unsigned long long region_kb,
-			unsigned long max_mib)
+static void take_memory(struct pressure *r, unsigned long max_mib)
 {
-	struct pressure r = { 0 };
-
-	for (r.mib = 0; r.mib < max_mib; r.mib++) {
+	for (r->mib = 0; r->mib < max_mib; r->mib++) {
 		if (mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
 			 0) == MAP_FAILED)
 			break;
-		r.pool_kb = pools_kb();
-		r.cma_free_kb = meminfo_kb("CmaFree");
-		if (!r.pool_kb && r.cma_free_kb < (long long)region_kb)
+		r->pool_kb = pools_kb();
+		r->cma_free_kb = meminfo_kb("CmaFree");
+		if (!r->pool_kb)
 			break;
 	}
-	if (write(out, &r, sizeof(r)) != sizeof(r))
-		_exit(2);
 	_exit(0);
 }
 
 /*
  * Real memory pressure, not drop_caches: a process takes the guest's free
- * memory until the kernel's reclaim calls the shrinker. The pool is given
- * back before memory runs out, and the region's pages then serve the
- * process's movable memory: CMA's free pages fall below the region's size
- * although the heap holds none of them (the default CMA area is smaller
- * than that). A carve-out's pool stays: the system could not use it.
+ * memory until the kernel's reclaim calls the shrinker, and stops as soon
+ * as the pool is given back, before memory runs out. By then the region's
+ * pages serve the process's movable memory: CMA's free pages are fewer
+ * than the region has, although the heap holds none of them (the default
+ * CMA area is smaller than the region). A carve-out's pool stays: the
+ * system could not use it.
  */
 TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
 {
 	long long total_kb = meminfo_kb("MemTotal");
 	long long cma_total_kb = meminfo_kb("CmaTotal");
+	struct pressure *r;
 	uint64_t base, size;
-	struct pressure r;
-	int fds[2], pipefd[2], i, status;
+	int fds[2], i, status;
 	pid_t pid;
 
 	if (rk_backend() == RK_BACKEND_CARVEOUT)
@@ -355,6 +351,10 @@ TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
 	ASSERT_LT(0ULL, size);
 	ASSERT_LE((long long)KIB(size), cma_total_kb)
 		TH_LOG("CmaTotal %lld kB does not include the region", cma_total_kb);
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(r != MAP_FAILED);
+	memset(r, 0, sizeof(*r));
 	rk_pool_max_set(8192);
 	for (i = 0; i < 2; i++) {
 		fds[i] = rk_alloc(self->heap, 4 << 20);
@@ -364,28 +364,24 @@ TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
 		close(fds[i]);
 	ASSERT_EQ(8192UL, pools_kb());
 
-	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(pipefd[0]);
-		take_memory(pipefd[1], KIB(size), total_kb >> 10);
-	}
-	close(pipefd[1]);
-	i = read(pipefd[0], &r, sizeof(r));
-	close(pipefd[0]);
+	if (!pid)
+		take_memory(r, total_kb >> 10);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status))
-		TH_LOG("the memory-taking process was killed (signal %d): the pool was not given back in time",
-		       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	ASSERT_EQ((int)sizeof(r), i);
-	EXPECT_EQ(0UL, r.pool_kb)
+		TH_LOG("the memory-taking process was killed (signal %d) after %lu MiB, the pool at %lu KiB",
+		       WIFSIGNALED(status) ? WTERMSIG(status) : 0, r->mib,
+		       r->pool_kb);
+	EXPECT_EQ(0UL, r->pool_kb)
 		TH_LOG("the pool kept %lu KiB after %lu MiB were taken",
-		       r.pool_kb, r.mib);
-	EXPECT_GT((long long)KIB(size), r.cma_free_kb)
+		       r->pool_kb, r->mib);
+	EXPECT_GT((long long)KIB(size), r->cma_free_kb)
 		TH_LOG("CmaFree %lld kB after %lu MiB: the region served no movable memory",
-		       r.cma_free_kb, r.mib);
-	TH_LOG("pool given back and the region in use after %lu MiB", r.mib);
+		       r->cma_free_kb, r->mib);
+	TH_LOG("pool given back after %lu MiB, CmaFree then %lld kB",
+	       r->mib, r->cma_free_kb);
+	munmap(r, sizeof(*r));
 }
 
 TEST_HARNESS_MAIN
