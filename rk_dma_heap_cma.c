@@ -317,17 +317,17 @@ static struct page *rk_cma_mem_carve_alloc(struct rk_cma_heap *h, size_t len,
 {
 	unsigned long n = len >> PAGE_SHIFT, mask = BIT(order) - 1;
 	unsigned long first;
+	bool found;
 
 	*dma = DMA_MAPPING_ERROR;
 	spin_lock(&h->lock);
 	first = bitmap_find_next_zero_area_off(h->held, h->npages, 0, n, mask,
 					       PHYS_PFN(h->base) & mask);
-	if (first + n <= h->npages)
+	found = first + n <= h->npages;
+	if (found)
 		bitmap_set(h->held, first, n);
 	spin_unlock(&h->lock);
-	if (first + n > h->npages)
-		return NULL;
-	return pfn_to_page(PHYS_PFN(h->base) + first);
+	return found ? pfn_to_page(PHYS_PFN(h->base) + first) : NULL;
 }
 
 static void rk_cma_mem_carve_free(struct rk_cma_heap *h, struct page *pages,
