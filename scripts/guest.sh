@@ -25,37 +25,40 @@ dtb="$dtbdir/rk-virt.dtb"
 initrd="$out/initrd.gz"
 # a cap for a hung guest; a KASAN guest under load needs many minutes
 timeout=${RK_GUEST_TIMEOUT:-1800}
+# what this boot alone uses (device-tree variants, the run initrd): two
+# boots at once, e.g. make bench beside a guest of the same kernel, must
+# not write each other's files
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 case "$mode" in
 variant:nonode)
 	# QEMU's dump is padded to 1 MiB, too big for the zImage boot:
 	# dtc writes it back compact.
-	dtc -q -I dtb -O dtb -o "$dtbdir/nonode.dtb" "$dtbdir/virt.dtb"
-	dtb="$dtbdir/nonode.dtb" ;;
+	dtc -q -I dtb -O dtb -o "$tmp/nonode.dtb" "$dtbdir/virt.dtb"
+	dtb="$tmp/nonode.dtb" ;;
 variant:*)
 	# QEMU's tree with dts/qemu-virt-overlay-NAME.dts instead of ours
 	name=${mode#variant:}
-	dtc -q -@ -I dts -O dtb -o "$dtbdir/$name.dtbo" \
+	dtc -q -@ -I dts -O dtb -o "$tmp/$name.dtbo" \
 		"$RK_TOP/dts/qemu-virt-overlay-$name.dts"
-	fdtoverlay -i "$dtbdir/virt.dtb" -o "$dtbdir/$name.dtb" \
-		"$dtbdir/$name.dtbo"
-	dtb="$dtbdir/$name.dtb" ;;
+	fdtoverlay -i "$dtbdir/virt.dtb" -o "$tmp/$name.dtb" "$tmp/$name.dtbo"
+	dtb="$tmp/$name.dtb" ;;
 run)
 	script=${3:?usage: guest.sh run KERNEL SCRIPT [DIR]}
 	files=${4:-}
 	[ -f "$script" ] || rk_die "no such script: $script"
 	[ -z "$files" ] || [ -d "$files" ] || rk_die "no such directory: $files"
-	extra=$(mktemp -d)
-	trap 'rm -rf "$extra"' EXIT
-	chmod 755 "$extra"
+	extra="$tmp/extra"
+	mkdir -m 755 "$extra"
 	mkdir -p "$extra/mnt/extra"
 	cp "$script" "$extra/run.sh"
 	[ -z "$files" ] || cp -r "$files/." "$extra/mnt/extra/"
 	# A second cpio archive appended to the first adds its files.
 	(cd "$extra" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 \
-		> "$out/extra.gz"
-	cat "$out/initrd.gz" "$out/extra.gz" > "$out/initrd-run.gz"
-	initrd="$out/initrd-run.gz" ;;
+		> "$tmp/extra.gz"
+	cat "$out/initrd.gz" "$tmp/extra.gz" > "$tmp/initrd-run.gz"
+	initrd="$tmp/initrd-run.gz" ;;
 check|demo|shell) ;;
 *) rk_die "unknown mode '$mode'" ;;
 esac
@@ -63,10 +66,10 @@ esac
 # RK_GUEST_OVERLAYS="NAME...": dts/qemu-virt-overlay-NAME.dts applied on
 # top of the tree chosen above (make bench adds a second heap this way)
 for name in ${RK_GUEST_OVERLAYS:-}; do
-	dtc -q -@ -I dts -O dtb -o "$dtbdir/$name.dtbo" \
+	dtc -q -@ -I dts -O dtb -o "$tmp/$name.dtbo" \
 		"$RK_TOP/dts/qemu-virt-overlay-$name.dts"
-	fdtoverlay -i "$dtb" -o "$dtbdir/with-$name.dtb" "$dtbdir/$name.dtbo"
-	dtb="$dtbdir/with-$name.dtb"
+	fdtoverlay -i "$dtb" -o "$tmp/with-$name.dtb" "$tmp/$name.dtbo"
+	dtb="$tmp/with-$name.dtb"
 done
 
 rk_qemu "$K_ARCH"
@@ -80,7 +83,7 @@ cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode rk.kernel=$v"
 
 case "$mode" in
 shell)
-	exec "${qemu[@]}" -append "$cmdline" ;;
+	"${qemu[@]}" -append "$cmdline" ;;
 check|variant:*)
 	log="$out/console-${mode/:/-}.log"
 	rk_log "booting Linux $v ($mode), console in $log"
@@ -93,14 +96,16 @@ demo)
 	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
 		< /dev/null | tr -d '\r' ;;
 run)
+	# the console of the last run is kept in out/KERNEL
 	log="$out/console-run.log"
 	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
-		< /dev/null > "$log" 2>&1 || true
-	tr -d '\r' < "$log" | sed -n '/^==== RK-RUN-BEGIN ====$/,/^==== RK-RUN-EXIT/p' |
+		< /dev/null > "$tmp/console.log" 2>&1 || true
+	cp "$tmp/console.log" "$log"
+	tr -d '\r' < "$tmp/console.log" | sed -n '/^==== RK-RUN-BEGIN ====$/,/^==== RK-RUN-EXIT/p' |
 		sed '1d;$d'
-	st=$(tr -d '\r' < "$log" | sed -n 's/^==== RK-RUN-EXIT \([0-9]*\) ====$/\1/p')
+	st=$(tr -d '\r' < "$tmp/console.log" | sed -n 's/^==== RK-RUN-EXIT \([0-9]*\) ====$/\1/p')
 	if [ -z "$st" ]; then
-		tail -n 30 "$log" >&2
+		tail -n 30 "$tmp/console.log" >&2
 		rk_die "the guest did not finish the script (crash or timeout); console: $log"
 	fi
 	exit "$st" ;;
