@@ -119,13 +119,13 @@ static double alloc_free(int heap, size_t len, bool cold)
 
 /*
  * Right after boot the guest is busy for a moment more, and QEMU translates
- * each code path the first time it runs: exercise every heap for a second
- * before anything is measured (the first figure came out up to 70 times
- * too high without).
+ * each code path the first time it runs: exercise every heap for three
+ * seconds before anything is measured (the first figure came out up to 70
+ * times too high without).
  */
 static void settle(void)
 {
-	double end = now_us() + 1e6;
+	double end = now_us() + 3e6;
 	unsigned int h;
 	int fd;
 
