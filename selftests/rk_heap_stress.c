@@ -218,7 +218,9 @@ TEST_F_TIMEOUT(stress, random_ioctls_and_mappings, 600)
 	uint32_t seed = 20261129;
 	unsigned long cmd;
 	void *argp, *p;
+	int held[2];
 	pid_t pid;
+	char c;
 
 	ASSERT_TRUE(ro && none);
 	for (i = 0; i < 8; i++)
@@ -257,7 +259,14 @@ TEST_F_TIMEOUT(stress, random_ioctls_and_mappings, 600)
 			if (p != MAP_FAILED)
 				munmap(p, (1 + r % 9) * RK_PAGE);
 		}
+		/*
+		 * The child says when it holds its buffer and mappings: a
+		 * timed wait instead could end before it got them (or at
+		 * once, where the guest's sleeps do not sleep), and the
+		 * kill would then test nothing.
+		 */
 		if (i % 1000 == 0) {
+			ASSERT_EQ(0, pipe(held));
 			pid = fork();
 			ASSERT_LE(0, pid);
 			if (pid == 0) {
@@ -267,10 +276,15 @@ TEST_F_TIMEOUT(stress, random_ioctls_and_mappings, 600)
 				     MAP_SHARED, mine, 0);
 				mmap(NULL, RK_PAGE, PROT_READ, MAP_SHARED,
 				     bufs[0], 0);
+				if (write(held[1], "h", 1) != 1)
+					_exit(1);
 				pause();
 				_exit(0);
 			}
-			usleep(1000);
+			close(held[1]);
+			EXPECT_EQ(1, read(held[0], &c, 1))
+				TH_LOG("the child died before it held its buffers");
+			close(held[0]);
 			kill(pid, SIGKILL);
 			ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		}
