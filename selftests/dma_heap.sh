@@ -26,6 +26,7 @@ NAMES="rk-test,rk-test-uncached,rk-test-dma32,bad/name,rk-test"
 load() {
 	echo "<5>rk_dma_heap tests: load with heap names" > /dev/kmsg
 	insmod "$KO" dma_heap_names="$NAMES" || return 1
+	rt_trace_on
 	[ -c /dev/rk_dma_heap/rk-dma-heap-cma ] || { echo "no heap node"; return 1; }
 }
 

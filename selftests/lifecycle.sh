@@ -13,6 +13,7 @@ gone() {
 
 back() {
 	insmod /lib/modules/rk/rk-dma-heap.ko || return 1
+	rt_trace_on
 	[ -c "$NODE" ] || { echo "$NODE missing after the second insmod"; return 1; }
 	expect_eq "mode of $NODE" "crw-------" "$(ls -l "$NODE" | cut -c1-10)"
 }
@@ -67,6 +68,7 @@ cycles() {
 	while [ $i -lt "$CYCLES" ]; do
 		i=$((i + 1))
 		insmod /lib/modules/rk/rk-dma-heap.ko || { echo "insmod $i failed"; return 1; }
+		rt_trace_on
 		out=$(rk_heap_demo -c '' 4 64 1024) || { echo "cycle $i: $out"; return 1; }
 		case "$out" in
 		*"freed 3 buffers"*) ;;

@@ -15,12 +15,30 @@
 FIXTURE(tr) {
 	const char *tracing;
 	char comm[32];
+	bool were_on;	/* every event was on before the test */
 };
 
 static void events_off(const char *tracing)
 {
 	trace_write(tracing, "events/rk_dma_heap/enable", "0", 0);
 	trace_write(tracing, "set_event_pid", "", O_TRUNC);
+}
+
+/*
+ * Whether every event of the module is on: its "enable" reads 1 (0 for
+ * none, X for some). run-all.sh keeps them all on through the suite on a
+ * real-time kernel, and the test must leave them as it found them.
+ */
+static bool events_on(const char *tracing)
+{
+	char path[128], *text;
+	bool on;
+
+	snprintf(path, sizeof(path), "%s/events/rk_dma_heap/enable", tracing);
+	text = rk_read_text(path, NULL);
+	on = text && text[0] == '1';
+	free(text);
+	return on;
 }
 
 FIXTURE_SETUP(tr)
@@ -35,6 +53,7 @@ FIXTURE_SETUP(tr)
 	if (access(path, W_OK))
 		SKIP(return, "kernel without trace events (CONFIG_EVENT_TRACING)");
 	ASSERT_EQ(0LL, rk_info_total()) TH_LOG("the heap is not empty at the start");
+	self->were_on = events_on(self->tracing);
 	f = fopen("/proc/self/comm", "r");
 	ASSERT_TRUE(f && fgets(self->comm, sizeof(self->comm), f));
 	fclose(f);
@@ -47,8 +66,11 @@ FIXTURE_SETUP(tr)
 
 FIXTURE_TEARDOWN_PARENT(tr)
 {
-	if (self->tracing)
+	if (self->tracing) {
 		events_off(self->tracing);
+		if (self->were_on)
+			trace_write(self->tracing, "events/rk_dma_heap/enable", "1", 0);
+	}
 	rk_fixture_check(_metadata);
 }
 

@@ -15,6 +15,20 @@ if [ $# -eq 0 ]; then
 		/tests/bin/rk_heap_stress /tests/access.sh /tests/unbind.sh /tests/bin/rk_heap_faults \
 		/tests/lifecycle.sh /tests/dma_heap.sh /tests/bin/rk_heap_dmaheap
 fi
+# A real-time kernel (/sys/kernel/realtime exists only there) runs the
+# suite with every trace event of the module on: their assign code runs
+# with preemption off, where a lock that sleeps on PREEMPT_RT must not be
+# taken, and lockdep and DEBUG_ATOMIC_SLEEP report it. They are switched on
+# before each test (module.sh loads the module, and a module loaded anew
+# starts with its events off) and after each insmod of lifecycle.sh.
+. /tests/tap.sh
+RK_RT_TRACE=
+if [ "$(cat /sys/kernel/realtime 2>/dev/null)" = 1 ]; then
+	RK_RT_TRACE=1
+	[ -d /sys/kernel/tracing/events ] ||
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+fi
+export RK_RT_TRACE
 # What the kernel reports before this line in its log is the boot's, not
 # the module's: scripts/tap-summary.py notes it but fails only on reports
 # after it (the module is loaded by the first test).
@@ -23,17 +37,36 @@ echo "RK-TAP-BEGIN $(uname -r)"
 for t in "$@"; do
 	name=$(basename "$t")
 	echo "# selftest: $name"
+	rt_trace_on
 	"$t" 2>&1
 	echo "# exit: $name $?"
 done
+if [ "$RK_RT_TRACE" = 1 ]; then
+	# shows that the events were on (the buffer keeps the newest only)
+	echo "# rk_dma_heap trace events in the buffer: $(grep -c ' rk_dma_heap_[a-z]*: ' /sys/kernel/tracing/trace 2>/dev/null)"
+fi
 echo "RK-TAP-END"
+# wait_seconds N: N seconds by the kernel's uptime, whatever sleep does:
+# where the guest's sleep returned at once (ARM32 kernels without
+# COMPAT_32BIT_TIME), kmemleak's second scan came before the last test's
+# objects were old enough to be reported, and a leak passed unseen.
+uptime_cs() {
+	read -r up rest < /proc/uptime
+	echo "${up%.*}${up#*.}"
+}
+wait_seconds() {
+	end=$(( $(uptime_cs) + $1 * 100 ))
+	while [ "$(uptime_cs)" -lt "$end" ]; do
+		sleep 1
+	done
+}
 echo "==== dmesg ===="
 dmesg
 echo "==== kmemleak ===="
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	# An object must be 5 s old to count; two scans avoid false reports.
 	echo scan > /sys/kernel/debug/kmemleak
-	sleep 6
+	wait_seconds 6
 	echo scan > /sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak
 elif [ -e /sys/kernel/debug/kmemleak ]; then

@@ -40,3 +40,16 @@ expect_eq() {
 dmesg_count() {
 	dmesg | grep -c -- "$1"
 }
+
+# rt_trace_on: on a real-time kernel (run-all.sh sets RK_RT_TRACE=1 there),
+# every trace event of the module on. Loading the module starts its events
+# off, so the tests that load it call this after insmod; elsewhere it
+# costs one test of a variable.
+rt_trace_on() {
+	[ "${RK_RT_TRACE:-}" = 1 ] || return 0
+	for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+		[ -w "$d/events/rk_dma_heap/enable" ] || continue
+		echo 1 > "$d/events/rk_dma_heap/enable"
+		return
+	done
+}
