@@ -285,24 +285,39 @@ rk_kernel_install() {
 	done
 }
 
-# rk_qemu ARCH: the QEMU machine of ARCH's guests in RK_QEMU_BIN and
+# rk_qemu ARCH [MIB]: the QEMU machine of ARCH's guests in RK_QEMU_BIN and
 # RK_QEMU_OPTS (all but -M virt, which dtb.sh extends with dumpdtb=): the
 # device tree QEMU generates depends on these options, so the tree is
-# dumped and the guests boot with the very same ones.
+# dumped and the guests boot with the very same ones. MIB is the RAM of a
+# guest that needs other than the usual (the arm64 high-memory boot).
 rk_qemu() {
 	case "$1" in
 	arm)
 		RK_QEMU_BIN=qemu-system-arm
-		RK_QEMU_OPTS=(-cpu cortex-a7 -smp 2 -m 512) ;;
+		RK_QEMU_OPTS=(-cpu cortex-a7 -smp 2 -m "${2:-512}") ;;
 	arm64)
 		# KASAN's shadow takes an eighth of RAM: more RAM than ARM32
 		RK_QEMU_BIN=qemu-system-aarch64
-		RK_QEMU_OPTS=(-cpu cortex-a53 -smp 2 -m 1024) ;;
+		RK_QEMU_OPTS=(-cpu cortex-a53 -smp 2 -m "${2:-1024}") ;;
 	*)
 		rk_die "no QEMU machine for architecture '$1'" ;;
 	esac
 	# -nic none: the default NIC needs an iPXE ROM the tests have no use for
 	RK_QEMU_OPTS+=(-nic none -nographic -no-reboot)
+}
+
+# rk_qemu_dumpdtb ARCH OUT [MIB]: the device tree QEMU generates for ARCH's
+# guests (with MIB of RAM) written to OUT
+rk_qemu_dumpdtb() {
+	local msg
+	rk_qemu "$1" ${3:+"$3"}
+	# QEMU reports "dtb dumped to ... Exiting." and exits 0 once the tree
+	# is written; only show its output when that did not happen.
+	if ! msg=$("$RK_QEMU_BIN" -M "virt,dumpdtb=$2" "${RK_QEMU_OPTS[@]}" 2>&1 </dev/null) ||
+		[ ! -s "$2" ]; then
+		printf '%s\n' "$msg" >&2
+		rk_die "$RK_QEMU_BIN could not dump the virt DTB"
+	fi
 }
 
 # rk_copy_module_sources DEST: what builds rk_dma_heap.ko (Kbuild, sources,
