@@ -2,7 +2,9 @@
 # Boot the QEMU test guest.
 # Usage: scripts/guest.sh check|demo|shell KERNEL
 #        (RK_GUEST_OVERLAYS="NAME..." adds dts/qemu-virt-overlay-NAME.dts)
-#        scripts/guest.sh variant:NAME KERNEL      (a device-tree variant)
+#        scripts/guest.sh variant:NAME KERNEL      (a device-tree variant;
+#        variant:highmem also 6 GiB of RAM, arm64 only; variant:bounce the
+#        usual tree with swiotlb=force)
 #        scripts/guest.sh run KERNEL SCRIPT [DIR]
 # check and variant:* write the console to out/KERNEL/console-MODE.log and
 # print its path; the others print the guest's output.
@@ -31,7 +33,26 @@ timeout=${RK_GUEST_TIMEOUT:-1800}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The guest's RAM in MiB where a boot needs other than the usual; QEMU's
+# tree (its memory node) is then dumped anew for it.
+mem=
+base="$dtbdir/virt.dtb"
 case "$mode" in
+variant:highmem)
+	# RAM above 4 GiB for the region at 5 GiB
+	# (dts/qemu-virt-overlay-highmem.dts); QEMU's ARM32 virt would need
+	# LPAE kernels, and the boards with that much RAM are arm64
+	[ "$K_ARCH" = arm64 ] || rk_die "variant:highmem is for arm64 kernels"
+	mem=6144
+	rk_qemu_dumpdtb "$K_ARCH" "$tmp/virt.dtb" "$mem"
+	base="$tmp/virt.dtb" ;;
+esac
+
+case "$mode" in
+variant:bounce)
+	# the usual tree; swiotlb=force below makes every streaming DMA
+	# mapping bounce
+	;;
 variant:nonode)
 	# QEMU's dump is padded to 1 MiB, too big for the zImage boot:
 	# dtc writes it back compact.
@@ -42,7 +63,7 @@ variant:*)
 	name=${mode#variant:}
 	dtc -q -@ -I dts -O dtb -o "$tmp/$name.dtbo" \
 		"$RK_TOP/dts/qemu-virt-overlay-$name.dts"
-	fdtoverlay -i "$dtbdir/virt.dtb" -o "$tmp/$name.dtb" "$tmp/$name.dtbo"
+	fdtoverlay -i "$base" -o "$tmp/$name.dtb" "$tmp/$name.dtbo"
 	dtb="$tmp/$name.dtb" ;;
 run)
 	script=${3:?usage: guest.sh run KERNEL SCRIPT [DIR]}
@@ -72,7 +93,7 @@ for name in ${RK_GUEST_OVERLAYS:-}; do
 	dtb="$tmp/with-$name.dtb"
 done
 
-rk_qemu "$K_ARCH"
+rk_qemu "$K_ARCH" $mem
 qemu=("$RK_QEMU_BIN" -M virt "${RK_QEMU_OPTS[@]}" -kernel "$kdir/boot-image"
 	-dtb "$dtb" -initrd "$initrd")
 # rk.kernel= tells the tests which of the rig's kernels they run on
@@ -80,6 +101,10 @@ cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode rk.kernel=$v"
 # The KUnit tests of the API run when their module loads: kunit.enable=1
 # (6.2 on) and kunit.autorun=1 (6.8 on; allnoconfig turns both off).
 [ "$K_KIND" = debian ] || cmdline+=" kunit.enable=1 kunit.autorun=1"
+# Every streaming DMA mapping through swiotlb's slots, as for an importer
+# that cannot reach the buffer (a 32-bit device above 4 GiB, a restricted
+# DMA pool)
+[ "$mode" != variant:bounce ] || cmdline+=" swiotlb=force"
 
 case "$mode" in
 shell)

@@ -2,6 +2,8 @@
 # Runs the guest's tests and prints their TAP, the kernel log and the
 # kmemleak report between the markers that scripts/tap-summary.py reads.
 # Usage: run-all.sh [TEST...]   (default: every test of the guest, in order)
+# RK_ALSO="TEST...": a boot's own tests, run with the default ones right
+# after module.sh has loaded the module.
 echo 1 > /proc/sys/kernel/printk
 # The programs that fail many requests on purpose run after the others:
 # they use up the rate limit of the module's ENOMEM line, which the others
@@ -10,7 +12,7 @@ echo 1 > /proc/sys/kernel/printk
 # lifecycle.sh and the tests of /dev/dma_heap, which need none of it, run
 # after it; those come last, as they may leave the module loaded for good.
 if [ $# -eq 0 ]; then
-	set -- /tests/module.sh /tests/kunit.sh \
+	set -- /tests/module.sh ${RK_ALSO:-} /tests/kunit.sh \
 		$(ls /tests/bin/* 2>/dev/null | grep -v -e /rk_heap_stress$ -e /rk_heap_faults$ -e /rk_heap_dmaheap$) \
 		/tests/bin/rk_heap_stress /tests/access.sh /tests/unbind.sh /tests/bin/rk_heap_faults \
 		/tests/lifecycle.sh /tests/dma_heap.sh /tests/bin/rk_heap_dmaheap
