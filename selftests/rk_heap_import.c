@@ -115,6 +115,19 @@ RK_TEST(vivid_captures_into_heap_buffers)
 	int heap, vid, bufs[2], i;
 	unsigned int size, nonzero = 0;
 	unsigned char *p;
+	uint64_t base, rsize;
+
+	/*
+	 * vivid's dma-contig device has a 32-bit DMA mask: where its
+	 * mapping bounces, each of the buffer's segments (64 KiB, its
+	 * maximum) takes a swiotlb slot of its own, and videobuf2-dma-contig
+	 * refuses the result as not contiguous, whatever the exporter does
+	 * right. rk_heap_bounce covers bouncing importers with the test
+	 * client.
+	 */
+	rk_region(&base, &rsize);
+	if (rk_bounces_for_32bit(base + rsize - 1))
+		SKIP(return, "vivid's 32-bit device would bounce: videobuf2-dma-contig needs one contiguous DMA range");
 
 	/* allocators=1: dma-contig, as a device without IOMMU has */
 	ASSERT_EQ(0, system("modprobe vivid n_devs=1 node_types=0x1 allocators=1"));

@@ -16,21 +16,6 @@
 #include "rk_test.h"
 #include "rk_fixture.h"
 
-/*
- * Whether the test client's mapping of a buffer ending at physical address
- * @end bounces through swiotlb: its devices keep the default 32-bit DMA mask,
- * so a buffer reaching above 4 GiB (the high-memory boot) does, and under
- * swiotlb=force every mapping does.
- */
-static bool client_bounces(uint64_t end)
-{
-	char *cmdline = rk_read_text("/proc/cmdline", NULL);
-	bool force = cmdline && strstr(cmdline, "swiotlb=force");
-
-	free(cmdline);
-	return force || end >= 1ULL << 32;
-}
-
 /* Count "  Alloc by" lines and sum their sizes. */
 static int sum_allocs(const char *text, unsigned long long *sum)
 {
@@ -80,13 +65,13 @@ RK_TEST(driver_and_user_owners_ranges_and_devices)
 
 	/*
 	 * the physical range is the buffer's: the client sees the same,
-	 * unless its mapping bounces; then it sees a slot of swiotlb that
-	 * it can reach
+	 * unless its mapping bounces (its devices keep the default 32-bit
+	 * DMA mask); then it sees a slot of swiotlb that it can reach
 	 */
 	ASSERT_EQ(0, client(NPU, "attach 0"));
 	ASSERT_EQ(0, rk_info_lookup(ino, &info));
 	dma = client_result(NPU, "dma");
-	if (client_bounces(info.end)) {
+	if (rk_bounces_for_32bit(info.end)) {
 		EXPECT_NE(0ULL, dma);
 		EXPECT_NE(info.start, dma);
 		EXPECT_GT(1ULL << 32, dma)

@@ -547,4 +547,25 @@ static inline unsigned long long client_result(const char *dev, const char *key)
 	return p ? strtoull(p + strlen(key) + 1, NULL, 0) : 0;
 }
 
+/*
+ * Whether a device with the default 32-bit DMA mask (the test client's,
+ * vivid's) maps a buffer ending at physical address @end through swiotlb:
+ * above 4 GiB (the high-memory boot) it does, and under swiotlb=force
+ * every mapping does.
+ */
+static inline int rk_bounces_for_32bit(uint64_t end)
+{
+	char *cmdline = rk_read_text("/proc/cmdline", NULL);
+	char *arg = cmdline ? strstr(cmdline, "swiotlb=") : NULL;
+	int force = 0;
+
+	/* swiotlb=[SLABS,]force */
+	if (arg) {
+		arg[strcspn(arg, " \n")] = '\0';
+		force = strstr(arg, "force") != NULL;
+	}
+	free(cmdline);
+	return force || end >= 1ULL << 32;
+}
+
 #endif /* RK_TEST_H */
