@@ -103,8 +103,9 @@ cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode rk.kernel=$v"
 [ "$K_KIND" = debian ] || cmdline+=" kunit.enable=1 kunit.autorun=1"
 # Every streaming DMA mapping through swiotlb's slots, as for an importer
 # that cannot reach the buffer (a 32-bit device above 4 GiB, a restricted
-# DMA pool)
-[ "$mode" != variant:bounce ] || cmdline+=" swiotlb=force"
+# DMA pool). 32768 slots are swiotlb's usual 64 MiB: with all of its RAM
+# below 4 GiB, arm64 keeps only 1 MiB, too little for one 1 MiB buffer.
+[ "$mode" != variant:bounce ] || cmdline+=" swiotlb=32768,force"
 
 case "$mode" in
 shell)
