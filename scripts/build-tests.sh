@@ -21,7 +21,10 @@ cp "$src/tools/testing/selftests/kselftest_harness.h" \
 sysroot="$RK_CACHE/sysroot-$A_DEB"
 rk_deb_unpack "$(rk_deb_fetch bookworm "libdrm-dev:$A_DEB")" "$sysroot"
 
-# 64-bit time_t: the test kernels have no COMPAT_32BIT_TIME (V4L2 needs it).
+# 64-bit time_t: V4L2's ioctls then use their 64-bit-time layouts. This
+# does not spare the kernel's 32-bit-time calls: armhf glibc (2.36) still
+# makes clock_nanosleep's and futex's 32-bit forms whenever the time fits,
+# so the ARM32 kernels need COMPAT_32BIT_TIME (rk_heap_sleep checks it).
 cflags=(-static -O2 -g -Wall -Werror -D_GNU_SOURCE -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64
 	-I"$inc" -I"$RK_TOP/include/uapi" -I"$RK_TOP/selftests"
 	-I"$sysroot/usr/include" -I"$sysroot/usr/include/libdrm")
