@@ -425,7 +425,11 @@ static inline unsigned long rk_ino(int fd)
 	return fstat(fd, &st) ? 0 : st.st_ino;
 }
 
-/* The "Total : 0x.. (N KiB)" figure of the info node, in bytes. */
+/*
+ * The "Total : 0x.. (N KiB)" figure of the info node, in bytes: each heap's
+ * section ends with one, naming no heap, so with two heaps (the high-memory
+ * boot) they are added up.
+ */
 static inline long long rk_info_total(void)
 {
 	char line[256];
@@ -437,7 +441,7 @@ static inline long long rk_info_total(void)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "Total : 0x%llx", &v) == 1)
-			total = v;
+			total = (total < 0 ? 0 : total) + v;
 	fclose(f);
 	return total;
 }
