@@ -31,6 +31,15 @@ if [ "$(cat /sys/kernel/realtime 2>/dev/null)" = 1 ]; then
 		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 fi
 export RK_RT_TRACE
+# rt_trace_report NAME: after test NAME on a real-time kernel, whether the
+# events are on and how many the buffer holds (unloading the module empties
+# it), where the module is loaded
+rt_trace_report() {
+	[ "$RK_RT_TRACE" = 1 ] || return 0
+	enable=/sys/kernel/tracing/events/rk_dma_heap/enable
+	[ -r "$enable" ] || return 0
+	echo "# rk_dma_heap trace events after $1: enable $(cat "$enable"), $(grep -c ' rk_dma_heap_[a-z]*: ' /sys/kernel/tracing/trace) in the buffer"
+}
 # What the kernel reports before this line in its log is the boot's, not
 # the module's: scripts/tap-summary.py notes it but fails only on reports
 # after it (the module is loaded by the first test).
@@ -42,11 +51,8 @@ for t in "$@"; do
 	rt_trace_on
 	"$t" 2>&1
 	echo "# exit: $name $?"
+	rt_trace_report "$name"
 done
-if [ "$RK_RT_TRACE" = 1 ]; then
-	# shows that the events were on (the buffer keeps the newest only)
-	echo "# rk_dma_heap trace events in the buffer: $(grep -c ' rk_dma_heap_[a-z]*: ' /sys/kernel/tracing/trace 2>/dev/null)"
-fi
 echo "RK-TAP-END"
 # wait_seconds N: N seconds by the kernel's uptime, whatever sleep does:
 # where the guest's sleep returned at once (ARM32 kernels without
