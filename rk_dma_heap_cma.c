@@ -67,6 +67,12 @@
 #define RK_CMA_CHUNK		((size_t)SZ_4M)
 #define RK_CMA_SHARERS		4
 
+/*
+ * Pages a look at the whole region takes per hold of the heap's lock: the
+ * allocations and frees that wait for it wait for no more than that.
+ */
+#define RK_CMA_WALK_BATCH	1024
+
 /* Upper bound of each heap's pool, in KiB (the module parameter). */
 static unsigned int rk_cma_pool_max_kb = 8192;
 
@@ -130,14 +136,16 @@ struct rk_cma_block {
  * @reaches:	our device's mappings of the buffers are their very pages,
  *		and the heap does its cache maintenance through them; false
  *		only for a carve-out whose mappings the kernel bounces
- * @lock:	protects @bitmap, @held, @blocks, @nr_held, @nr_used and
- *		@no_pool
+ * @lock:	protects @bitmap, @held, @blocks, @nr_held, @nr_used,
+ *		@no_pool, @gen and @walk
  * @bitmap:	one bit per page of the region, set while in a buffer
  * @held:	one bit per page of the region, set while in a block
  * @blocks:	the blocks (struct rk_cma_block), oldest first
  * @nr_held:	pages in blocks
  * @nr_used:	pages in buffers
  * @no_pool:	the heap was removed: blocks go back as soon as they are empty
+ * @gen:	counts the changes of @bitmap and @held
+ * @walk:	what the last look at the whole region found, at @walk.gen
  * @trim_lock:	held while blocks go back to the area, so that who waits
  *		for it finds their pages there
  * @contig:	allocations of contiguous pages, by first pfn
@@ -159,6 +167,11 @@ struct rk_cma_heap {
 	unsigned long nr_held;
 	unsigned long nr_used;
 	bool no_pool;
+	unsigned long gen;
+	struct {
+		unsigned long gen, taken, largest;
+		bool valid;
+	} walk;
 	struct mutex trim_lock;	/* serializes rk_cma_pool_trim() */
 	struct xarray contig;
 	struct list_head node;
@@ -357,8 +370,10 @@ static struct page *rk_cma_mem_carve_alloc(struct rk_cma_heap *h, size_t len,
 	first = bitmap_find_next_zero_area_off(h->held, h->npages, 0, n, mask,
 					       PHYS_PFN(h->base) & mask);
 	found = first + n <= h->npages;
-	if (found)
+	if (found) {
 		bitmap_set(h->held, first, n);
+		h->gen++;
+	}
 	spin_unlock(&h->lock);
 	return found ? pfn_to_page(PHYS_PFN(h->base) + first) : NULL;
 }
@@ -418,6 +433,7 @@ static bool rk_cma_block_carve(struct rk_cma_heap *h, struct rk_cma_block *b,
 	bitmap_set(h->bitmap, first, n);
 	b->used += n;
 	h->nr_used += n;
+	h->gen++;
 	buf->block = b;
 	buf->pages = b->pages + (first - b->first);
 	return true;
@@ -434,6 +450,7 @@ static void rk_cma_block_uncarve(struct rk_cma_heap *h,
 	bitmap_clear(h->bitmap, b->first + (buf->pages - b->pages), n);
 	b->used -= n;
 	h->nr_used -= n;
+	h->gen++;
 	spin_unlock(&h->lock);
 }
 
@@ -500,6 +517,7 @@ static bool rk_cma_block_new(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
 	list_add_tail(&b->node, &h->blocks);
 	bitmap_set(h->held, b->first, b->npages);
 	h->nr_held += b->npages;
+	h->gen++;
 	rk_cma_block_carve(h, b, buf);
 	spin_unlock(&h->lock);
 	return true;
@@ -526,6 +544,7 @@ static unsigned long rk_cma_pool_trim(struct rk_cma_heap *h,
 		list_move(&b->node, &gone);
 		bitmap_clear(h->held, b->first, b->npages);
 		h->nr_held -= b->npages;
+		h->gen++;
 		freed += b->npages;
 	}
 	spin_unlock(&h->lock);
@@ -1173,29 +1192,65 @@ static bool rk_cma_page_pooled(struct rk_cma_heap *h, unsigned long i)
 	return test_bit(i, h->held) && !test_bit(i, h->bitmap);
 }
 
+/*
+ * Count the region's taken pages and find its longest free run, a batch
+ * of pages per hold of the lock: the figures of a busy heap are those of
+ * a moment during the walk. A function of its own, which tests watch.
+ */
+static noinline void rk_cma_region_walk(struct rk_cma_heap *h,
+					unsigned long *taken,
+					unsigned long *largest)
+{
+	unsigned long i = 0, end, run = 0;
+
+	*taken = 0;
+	*largest = 0;
+	while (i < h->npages) {
+		end = min(i + RK_CMA_WALK_BATCH, h->npages);
+		spin_lock(&h->lock);
+		for (; i < end; i++) {
+			if (rk_cma_page_taken(h, i)) {
+				(*taken)++;
+				run = 0;
+			} else {
+				*largest = max(*largest, ++run);
+			}
+		}
+		spin_unlock(&h->lock);
+		cond_resched();
+	}
+}
+
 static void rk_cma_region_info(struct rk_dma_heap *heap,
 			       struct rk_dma_heap_region_info *info)
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
-	unsigned long i, used, taken = 0, run = 0, largest = 0;
+	unsigned long used, gen, taken, largest;
+	bool reuse;
 
 	spin_lock(&h->lock);
 	used = h->nr_used;
 	info->pooled = rk_cma_pool_pages(h) << PAGE_SHIFT;
-	for (i = 0; i < h->npages; i++) {
-		if (rk_cma_page_taken(h, i)) {
-			taken++;
-			run = 0;
-		} else {
-			largest = max(largest, ++run);
-		}
-	}
+	gen = h->gen;
+	reuse = info->may_reuse && h->walk.valid && h->walk.gen == gen;
+	taken = h->walk.taken;
+	largest = h->walk.largest;
 	spin_unlock(&h->lock);
 
+	if (!reuse) {
+		rk_cma_region_walk(h, &taken, &largest);
+		spin_lock(&h->lock);
+		h->walk.gen = gen;
+		h->walk.taken = taken;
+		h->walk.largest = largest;
+		h->walk.valid = true;
+		spin_unlock(&h->lock);
+	}
 	info->base = h->base;
 	info->size = h->size;
 	info->used = used << PAGE_SHIFT;
-	info->outside = (taken - used) << PAGE_SHIFT;
+	/* the walk and @used are not of one moment: never below zero */
+	info->outside = (taken - min(taken, used)) << PAGE_SHIFT;
 	info->largest_free = largest << PAGE_SHIFT;
 }
 
@@ -1349,6 +1404,11 @@ static int rk_cma_check_region(struct device *dev, struct reserved_mem **out,
 	if (reusable && !rk_cma_region_aligned(dev, np))
 		goto err;
 	rmem = of_reserved_mem_lookup(np);
+	if (!reusable && rmem && !PAGE_ALIGNED(rmem->base | rmem->size)) {
+		dev_err(dev, "no heap registered: memory-region %pOF (%pa, %llu KiB) is not page-aligned: a carve-out must start and end on a page boundary\n",
+			np, &rmem->base, (u64)rmem->size >> 10);
+		goto err;
+	}
 	if (!reusable && (!rmem || !rmem->size || !rk_cma_region_kept(rmem))) {
 		dev_err(dev, "no heap registered: the kernel did not keep memory-region %pOF reserved (ARM32 kernels give back a \"shared-dma-pool\" that is neither reusable nor no-map): for a carve-out, leave out its compatible\n",
 			np);
@@ -1518,7 +1578,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 
 	info.priv = h;
 	get_device(dev);
-	h->heap = rk_dma_heap_register(&info, dev);
+	h->heap = rk_dma_heap_register(&info, dev, NULL);
 	if (IS_ERR(h->heap)) {
 		ret = PTR_ERR(h->heap);
 		dev_err(dev, "no heap registered: %d\n", ret);
