@@ -68,11 +68,12 @@ static DEFINE_RATELIMIT_STATE(rk_dma_heap_enomem_rs, DEFAULT_RATELIMIT_INTERVAL,
  */
 #define rk_dma_heap_trace_buffer(event, heap, a, dev, value)		\
 	do {								\
+		struct rk_dma_heap_alloc *__a = (a);			\
 		char owner[RK_DMA_HEAP_OWNER_LEN];			\
 									\
 		if (trace_rk_dma_heap_##event##_enabled()) {		\
-			rk_dma_heap_owner(a, owner, sizeof(owner));	\
-			trace_rk_dma_heap_##event(heap, a, owner, dev,	\
+			rk_dma_heap_owner(__a, owner, sizeof(owner));	\
+			trace_rk_dma_heap_##event(heap, __a, owner, dev, \
 						  value);		\
 		}							\
 	} while (0)

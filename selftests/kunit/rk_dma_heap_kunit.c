@@ -411,16 +411,15 @@ static void removed_heap_hands_out_nothing(struct kunit *test)
 {
 	struct rk_dma_heap *heap = heap_get(test), *again;
 	struct device *dev = get_device(rk_dma_heap_get_dev(heap));
+	struct dma_buf *buf;
 
 	device_release_driver(dev);
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME));
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_drvdata(heap));
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_dev(heap));
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_cma());
-	KUNIT_EXPECT_EQ(test, err_of(rk_dma_heap_buffer_alloc(heap, PAGE_SIZE,
-							       O_RDWR, 0,
-							       NULL)),
-			-ENODEV);
+	buf = rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_RDWR, 0, NULL);
+	KUNIT_EXPECT_EQ(test, err_of(buf), -ENODEV);
 	rk_dma_heap_put(heap);
 
 	KUNIT_EXPECT_EQ(test, device_attach(dev), 1);

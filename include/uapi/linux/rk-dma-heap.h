@@ -62,7 +62,7 @@ struct rk_dma_heap_allocation_data {
  * order; else defined here as mainline defines it.
  */
 #if defined(__has_include)
-#if __has_include(<linux/dma-heap.h>)
+#if __has_include("linux/dma-heap.h")
 #include <linux/dma-heap.h>
 #endif
 #endif
