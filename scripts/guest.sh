@@ -103,9 +103,11 @@ cmdline="console=ttyAMA0 panic=-1 rk.mode=$mode rk.kernel=$v"
 [ "$K_KIND" = debian ] || cmdline+=" kunit.enable=1 kunit.autorun=1"
 # Every streaming DMA mapping through swiotlb's slots, as for an importer
 # that cannot reach the buffer (a 32-bit device above 4 GiB, a restricted
-# DMA pool). 32768 slots are swiotlb's usual 64 MiB: with all of its RAM
-# below 4 GiB, arm64 keeps only 1 MiB, too little for one 1 MiB buffer.
-[ "$mode" != variant:bounce ] || cmdline+=" swiotlb=32768,force"
+# DMA pool). With all of its RAM below 4 GiB arm64 shrinks swiotlb to
+# 1 MiB, too little for one 1 MiB buffer, unless the command line gives
+# a size other than the default 64 MiB (32768 slots counts as none given):
+# 16384 slots, 32 MiB.
+[ "$mode" != variant:bounce ] || cmdline+=" swiotlb=16384,force"
 
 case "$mode" in
 shell)
