@@ -4,6 +4,14 @@
  * /dev/rk_dma_heap/, the allocation ioctl and the in-kernel API of the
  * Rockchip BSP (<linux/rk-dma-heap.h>), and the tracking of every live
  * allocation for the /proc/rk_dma_heap nodes.
+ *
+ * A heap added by another module (rk_dma_heap_add()) runs that module's
+ * code: every call into its operations holds the module, and when the
+ * module goes the heap goes with it (a module notifier), its operations
+ * replaced by ours.
+ *
+ * Locks, outermost first: rk_dma_heap_list_lock (the registry), then a
+ * heap's lock (its tracking, its removal, its owner and operations).
  */
 #define pr_fmt(fmt) "rk_dma_heap: " fmt
 
@@ -26,8 +34,6 @@
 #include "rk_dma_heap_priv.h"
 #define CREATE_TRACE_POINTS
 #include "rk_dma_heap_trace.h"
-
-#define RK_DMA_HEAP_MAX_HEAPS	16
 
 /*
  * The registry, under rk_dma_heap_list_lock: every registered heap, the
@@ -54,6 +60,23 @@ static DEFINE_RATELIMIT_STATE(rk_dma_heap_enomem_rs, DEFAULT_RATELIMIT_INTERVAL,
 			      DEFAULT_RATELIMIT_BURST);
 
 /* ---------------------------------------------------------------- tracking */
+
+/*
+ * A buffer's trace event, with its owner found beforehand: the dma-buf's
+ * name lock may sleep on PREEMPT_RT, and an event's fast assignment runs
+ * with preemption off.
+ */
+#define rk_dma_heap_trace_buffer(event, heap, a, dev, value)		\
+	do {								\
+		struct rk_dma_heap_alloc *__a = (a);			\
+		char owner[RK_DMA_HEAP_OWNER_LEN];			\
+									\
+		if (trace_rk_dma_heap_##event##_enabled()) {		\
+			rk_dma_heap_owner(__a, owner, sizeof(owner));	\
+			trace_rk_dma_heap_##event(heap, __a, owner, dev, \
+						  value);		\
+		}							\
+	} while (0)
 
 /**
  * rk_dma_heap_track() - start tracking a new allocation
@@ -109,13 +132,52 @@ static bool rk_dma_heap_get_alloc(struct rk_dma_heap *heap, bool freeing)
 	return held;
 }
 
-static int rk_dma_heap_get_new_alloc(struct rk_dma_heap *heap)
+/*
+ * A call into the heap's operations holds the module they live in: the
+ * operations to call, or NULL if that module is going away. Ours have no
+ * owner; a heap whose module went has ours in their place.
+ */
+static const struct rk_dma_heap_ops *rk_dma_heap_ops_get(struct rk_dma_heap *heap)
 {
-	if (rk_dma_heap_get_alloc(heap, false))
-		return 0;
-	pr_warn_ratelimited("%s: allocation refused: the heap's device is gone\n",
-			    heap->name);
-	return -ENODEV;
+	const struct rk_dma_heap_ops *ops = NULL;
+
+	mutex_lock(&heap->lock);
+	if (try_module_get(heap->owner))
+		ops = heap->ops;
+	mutex_unlock(&heap->lock);
+	return ops;
+}
+
+static void rk_dma_heap_ops_put(struct rk_dma_heap *heap)
+{
+	module_put(heap->owner);
+}
+
+/*
+ * What the implementation gave is no longer handed out
+ * (rk_dma_heap_get_drvdata(), rk_dma_heap_get_dev()): it was released.
+ */
+static void rk_dma_heap_forget(struct rk_dma_heap *heap)
+{
+	mutex_lock(&heap->lock);
+	WRITE_ONCE(heap->priv, NULL);
+	WRITE_ONCE(heap->heap_dev, NULL);
+	mutex_unlock(&heap->lock);
+}
+
+/*
+ * The heap was removed and its last allocation is gone: the
+ * implementation frees what served them.
+ */
+static void rk_dma_heap_release_impl(struct rk_dma_heap *heap)
+{
+	const struct rk_dma_heap_ops *ops = rk_dma_heap_ops_get(heap);
+
+	if (ops && ops->release)
+		ops->release(heap);
+	if (ops)
+		rk_dma_heap_ops_put(heap);
+	rk_dma_heap_forget(heap);
 }
 
 static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
@@ -125,9 +187,105 @@ static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
 	mutex_lock(&heap->lock);
 	gone = !--heap->nr_allocs && heap->removed;
 	mutex_unlock(&heap->lock);
-	if (gone && heap->ops->release)
-		heap->ops->release(heap);
+	if (gone)
+		rk_dma_heap_release_impl(heap);
 	rk_dma_heap_put(heap);
+}
+
+/*
+ * A new allocation holds the heap and, while its operations run, their
+ * module. Returns the operations, or an ERR_PTR().
+ */
+static const struct rk_dma_heap_ops *rk_dma_heap_get_new_alloc(struct rk_dma_heap *heap)
+{
+	const struct rk_dma_heap_ops *ops;
+
+	if (!rk_dma_heap_get_alloc(heap, false)) {
+		pr_warn_ratelimited("%s: allocation refused: the heap's device is gone\n",
+				    heap->name);
+		return ERR_PTR(-ENODEV);
+	}
+	ops = rk_dma_heap_ops_get(heap);
+	if (ops)
+		return ops;
+	rk_dma_heap_put_alloc(heap);
+	pr_warn_ratelimited("%s: allocation refused: the module that added the heap is going away\n",
+			    heap->name);
+	return ERR_PTR(-ENODEV);
+}
+
+/**
+ * rk_dma_heap_hold() - hold a registered heap for a reader of its state
+ * @heap:	the heap
+ *
+ * Its implementation's state and module stay until rk_dma_heap_unhold().
+ *
+ * Return: the heap's operations, or NULL if it is no longer registered or
+ * its module is going away.
+ */
+const struct rk_dma_heap_ops *rk_dma_heap_hold(struct rk_dma_heap *heap)
+{
+	const struct rk_dma_heap_ops *ops = ERR_PTR(-ENODEV);
+
+	if (rk_dma_heap_get_alloc(heap, false))
+		ops = rk_dma_heap_ops_get(heap);
+	if (!ops)
+		rk_dma_heap_put_alloc(heap);
+	return IS_ERR(ops) ? NULL : ops;
+}
+
+/**
+ * rk_dma_heap_unhold() - drop what rk_dma_heap_hold() held
+ * @heap:	the heap
+ */
+void rk_dma_heap_unhold(struct rk_dma_heap *heap)
+{
+	rk_dma_heap_ops_put(heap);
+	rk_dma_heap_put_alloc(heap);
+}
+
+/**
+ * rk_dma_heap_get_all() - hold every registered heap, for a reader
+ * @heaps:	room for RK_DMA_HEAP_MAX_HEAPS heaps
+ *
+ * The registry's lock is not held while the caller reads them: a reader
+ * of a node never delays the frees, which take it.
+ *
+ * Return: the number of heaps held, in registration order; give them back
+ * with rk_dma_heap_put_all().
+ */
+unsigned int rk_dma_heap_get_all(struct rk_dma_heap **heaps)
+{
+	struct rk_dma_heap *heap;
+	unsigned int i, n = 0, held = 0;
+
+	/* a reference each here; the holds outside: a failed one puts what it took */
+	mutex_lock(&rk_dma_heap_list_lock);
+	list_for_each_entry(heap, &rk_dma_heap_list, list) {
+		if (n == RK_DMA_HEAP_MAX_HEAPS)
+			break;
+		refcount_inc(&heap->users);
+		heaps[n++] = heap;
+	}
+	mutex_unlock(&rk_dma_heap_list_lock);
+	for (i = 0; i < n; i++) {
+		heap = heaps[i];
+		if (rk_dma_heap_hold(heap))
+			heaps[held++] = heap;
+		rk_dma_heap_put(heap);
+	}
+	return held;
+}
+
+/**
+ * rk_dma_heap_put_all() - release the heaps of rk_dma_heap_get_all()
+ * @heaps:	the heaps
+ * @n:		their number
+ */
+void rk_dma_heap_put_all(struct rk_dma_heap **heaps, unsigned int n)
+{
+	while (n--)
+		rk_dma_heap_unhold(heaps[n]);
 }
 
 /**
@@ -141,8 +299,8 @@ static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
 void rk_dma_heap_untrack(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a)
 {
 	mutex_lock(&heap->lock);
-	trace_rk_dma_heap_free(heap, a, NULL,
-			       ktime_ms_delta(ktime_get(), a->born));
+	rk_dma_heap_trace_buffer(free, heap, a, NULL,
+				 ktime_ms_delta(ktime_get(), a->born));
 	list_del(&a->node);
 	heap->used -= a->size;
 	mutex_unlock(&heap->lock);
@@ -165,7 +323,7 @@ void rk_dma_heap_track_attach(struct rk_dma_heap *heap,
 	mutex_lock(&heap->lock);
 	list_add_tail(&att->node, &a->attachments);
 	heap->nr_attachments++;
-	trace_rk_dma_heap_attach(heap, a, dev, 0);
+	rk_dma_heap_trace_buffer(attach, heap, a, dev, 0);
 	mutex_unlock(&heap->lock);
 }
 
@@ -178,7 +336,7 @@ void rk_dma_heap_track_detach(struct rk_dma_heap *heap,
 			      struct rk_dma_heap_attach *att)
 {
 	mutex_lock(&heap->lock);
-	trace_rk_dma_heap_detach(heap, att->alloc, att->dev, 0);
+	rk_dma_heap_trace_buffer(detach, heap, att->alloc, att->dev, 0);
 	list_del(&att->node);
 	heap->nr_attachments--;
 	mutex_unlock(&heap->lock);
@@ -287,11 +445,12 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_put);
  * rk_dma_heap_get_dev() - the device that allocates and maps a heap's memory
  * @heap:	the heap
  *
- * Return: the device, or NULL if @heap is NULL.
+ * Return: the device, or NULL if @heap is NULL or was removed and has
+ * released its memory.
  */
 struct device *rk_dma_heap_get_dev(struct rk_dma_heap *heap)
 {
-	return heap ? heap->heap_dev : NULL;
+	return heap ? READ_ONCE(heap->heap_dev) : NULL;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_get_dev);
 
@@ -311,11 +470,12 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_get_name);
  * rk_dma_heap_get_drvdata() - the private data a heap was registered with
  * @heap:	the heap
  *
- * Return: &rk_dma_heap_export_info.priv, or NULL if @heap is NULL.
+ * Return: &rk_dma_heap_export_info.priv, or NULL if @heap is NULL or was
+ * removed and has released its memory.
  */
 void *rk_dma_heap_get_drvdata(struct rk_dma_heap *heap)
 {
-	return heap ? heap->priv : NULL;
+	return heap ? READ_ONCE(heap->priv) : NULL;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_get_drvdata);
 
@@ -521,6 +681,8 @@ static char *rk_dma_heap_devnode(RK_DEVNODE_CONST struct device *dev,
  * @exp_info:	name, operations and private data of the heap
  * @heap_dev:	the device that allocates and maps the heap's memory
  *		(rk_dma_heap_get_dev()); NULL for the heap's own class device
+ * @owner:	the module of the operations, held around every call into
+ *		them; NULL for this module's own heaps
  *
  * Everything about the heap is in place before anyone can reach it: it is
  * listed for rk_dma_heap_find() and its device node appears last.
@@ -528,7 +690,8 @@ static char *rk_dma_heap_devnode(RK_DEVNODE_CONST struct device *dev,
  * Return: the heap, or an ERR_PTR() as for rk_dma_heap_add().
  */
 struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *exp_info,
-					 struct device *heap_dev)
+					 struct device *heap_dev,
+					 struct module *owner)
 {
 	struct rk_dma_heap *heap;
 	struct device *dev;
@@ -555,6 +718,7 @@ struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *e
 	heap->priv = exp_info->priv;
 	heap->support_cma = exp_info->support_cma;
 	heap->heap_dev = heap_dev;
+	heap->owner = owner;
 	refcount_set(&heap->users, 1);
 	mutex_init(&heap->lock);
 	INIT_LIST_HEAD(&heap->allocs);
@@ -621,32 +785,33 @@ err_unlock:
 }
 
 /**
- * rk_dma_heap_add() - register a heap and create /dev/rk_dma_heap/<name>
+ * __rk_dma_heap_add() - register a heap and create /dev/rk_dma_heap/<name>
  * @exp_info:	name, operations and private data of the heap
+ * @owner:	the caller's module (rk_dma_heap_add() passes THIS_MODULE)
  *
- * The heap's memory is allocated and mapped by its own class device.
+ * The heap's memory is allocated and mapped by its own class device. Every
+ * call into its operations holds @owner; when @owner is unloaded, the heap
+ * is removed with it (its node goes, open files of it refuse further
+ * allocations). Its dma-bufs hold @owner themselves; contiguous pages it
+ * still has then can no longer be freed.
  *
  * Return: the heap, or ERR_PTR(-EINVAL) for a missing name or allocate
  * operation, ERR_PTR(-EEXIST) if the name is taken, ERR_PTR(-ENOSPC) when
  * all device numbers are used, ERR_PTR(-ENOMEM), or the error of the
  * device creation.
  */
-struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info)
+struct rk_dma_heap *__rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info,
+				      struct module *owner)
 {
-	return rk_dma_heap_register(exp_info, NULL);
+	return rk_dma_heap_register(exp_info, NULL, owner);
 }
-EXPORT_SYMBOL_GPL(rk_dma_heap_add);
+EXPORT_SYMBOL_GPL(__rk_dma_heap_add);
 
-/**
- * rk_dma_heap_remove() - unregister a heap and remove its device node
- * @heap:	a heap returned by rk_dma_heap_register()
- *
- * New allocations are refused from here on. Live ones keep working: the
- * implementation's release operation runs when the last is gone (or right
- * here if there is none), and the structure goes with the last reference
- * (rk_dma_heap_find(), open files, allocations).
+/*
+ * Unregister @heap and remove its node; new allocations are refused from
+ * here on. Returns whether it has no allocation left.
  */
-void rk_dma_heap_remove(struct rk_dma_heap *heap)
+static bool rk_dma_heap_unregister(struct rk_dma_heap *heap)
 {
 	bool gone;
 
@@ -666,13 +831,107 @@ void rk_dma_heap_remove(struct rk_dma_heap *heap)
 	 * one of rk_dma_heap_register() keeps the device its caller holds.
 	 */
 	if (heap->heap_dev == heap->dev)
-		heap->heap_dev = NULL;
+		WRITE_ONCE(heap->heap_dev, NULL);
 	heap->dev = NULL;
+	return gone;
+}
 
-	if (gone && heap->ops->release)
-		heap->ops->release(heap);
+/**
+ * rk_dma_heap_remove() - unregister a heap and remove its device node
+ * @heap:	a heap returned by rk_dma_heap_register()
+ *
+ * New allocations are refused from here on. Live ones keep working: the
+ * implementation's release operation runs when the last is gone (or right
+ * here if there is none), and the structure goes with the last reference
+ * (rk_dma_heap_find(), open files, allocations).
+ */
+void rk_dma_heap_remove(struct rk_dma_heap *heap)
+{
+	if (rk_dma_heap_unregister(heap))
+		rk_dma_heap_release_impl(heap);
 	rk_dma_heap_put(heap);	/* the registry's */
 }
+
+/*
+ * What stands in for the operations of a heap whose module went: the
+ * contiguous pages it still had can no longer be freed.
+ */
+static void rk_dma_heap_orphan_contig_free(struct rk_dma_heap *heap,
+					   struct page *pages, size_t len,
+					   const char *name)
+{
+	pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: the module that added the heap is gone\n",
+	       heap->name, len, page_to_pfn(pages));
+}
+
+static const struct rk_dma_heap_ops rk_dma_heap_orphan_ops = {
+	.contig_free	= rk_dma_heap_orphan_contig_free,
+};
+
+/*
+ * @heap's module is going: its exit has run, its code is still there, and
+ * nothing runs in it (a call into the heap holds the module). Our
+ * operations take the place of its own, then the heap is removed; its
+ * release runs here if nothing of it is left, or never.
+ */
+static void rk_dma_heap_orphan(struct rk_dma_heap *heap)
+{
+	const struct rk_dma_heap_ops *ops;
+
+	mutex_lock(&heap->lock);
+	ops = heap->ops;
+	heap->ops = &rk_dma_heap_orphan_ops;
+	heap->owner = NULL;
+	mutex_unlock(&heap->lock);
+
+	if (rk_dma_heap_unregister(heap) && ops->release)
+		ops->release(heap);
+	/* what it gave may be the module's own memory */
+	rk_dma_heap_forget(heap);
+	rk_dma_heap_put(heap);	/* the registry's */
+}
+
+/* A registered heap of @mod, with a reference, or NULL. */
+static struct rk_dma_heap *rk_dma_heap_of_module(struct module *mod)
+{
+	struct rk_dma_heap *heap, *found = NULL;
+
+	mutex_lock(&rk_dma_heap_list_lock);
+	list_for_each_entry(heap, &rk_dma_heap_list, list) {
+		mutex_lock(&heap->lock);
+		if (heap->owner == mod)
+			found = heap;
+		mutex_unlock(&heap->lock);
+		if (found) {
+			refcount_inc(&found->users);
+			break;
+		}
+	}
+	mutex_unlock(&rk_dma_heap_list_lock);
+	return found;
+}
+
+/* A module that added heaps is going: they go with it. */
+static int rk_dma_heap_module_notify(struct notifier_block *nb,
+				     unsigned long action, void *data)
+{
+	struct module *mod = data;
+	struct rk_dma_heap *heap;
+
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	while ((heap = rk_dma_heap_of_module(mod))) {
+		pr_info("%s: removed with module %s, which added it\n",
+			heap->name, mod->name);
+		rk_dma_heap_orphan(heap);
+		rk_dma_heap_put(heap);
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block rk_dma_heap_module_nb = {
+	.notifier_call = rk_dma_heap_module_notify,
+};
 
 /*
  * At unload: every driver that looked a heap up uses our symbols, so it
@@ -712,7 +971,7 @@ static void rk_dma_heap_trace_alloc(struct rk_dma_heap *heap,
 	mutex_lock(&heap->lock);
 	list_for_each_entry(a, &heap->allocs, node) {
 		if (a->dmabuf == dmabuf && (dmabuf || a->start == start)) {
-			trace_rk_dma_heap_alloc(heap, a, NULL, us);
+			rk_dma_heap_trace_buffer(alloc, heap, a, NULL, us);
 			break;
 		}
 	}
@@ -724,15 +983,16 @@ static void rk_dma_heap_trace_alloc(struct rk_dma_heap *heap,
  * what the region can still give (a buffer needs one free block of its
  * size), including what others hold in it.
  */
-static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
-				      const char *name, ktime_t t0)
+static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap,
+				      const struct rk_dma_heap_ops *ops,
+				      size_t len, const char *name, ktime_t t0)
 {
 	struct rk_dma_heap_region_info info = { };
 	char comm[TASK_COMM_LEN], outside[48] = "";
 	bool say;
 	u32 us;
 
-	if (!heap->ops->region_info)
+	if (!ops->region_info)
 		return;
 	say = __ratelimit(&rk_dma_heap_enomem_rs);
 	if (!say && !trace_rk_dma_heap_enomem_enabled())
@@ -740,7 +1000,7 @@ static void rk_dma_heap_report_enomem(struct rk_dma_heap *heap, size_t len,
 	us = ktime_us_delta(ktime_get(), t0);
 	if (!name || !name[0])
 		name = get_task_comm(comm, current);
-	heap->ops->region_info(heap, &info);
+	ops->region_info(heap, &info);
 	trace_rk_dma_heap_enomem(heap, len, name, us, &info);
 	if (!say)
 		return;
@@ -776,6 +1036,7 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 					 unsigned int heap_flags,
 					 const char *name)
 {
+	const struct rk_dma_heap_ops *ops;
 	struct dma_buf *dmabuf;
 	ktime_t t0;
 	int ret;
@@ -785,21 +1046,22 @@ struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 		return ERR_PTR(-EINVAL);
 	}
 	ret = rk_dma_heap_check_request(heap, len, fd_flags, heap_flags);
-	if (!ret)
-		ret = rk_dma_heap_get_new_alloc(heap);
 	if (ret)
 		return ERR_PTR(ret);
+	ops = rk_dma_heap_get_new_alloc(heap);
+	if (IS_ERR(ops))
+		return ERR_CAST(ops);
 
 	t0 = ktime_get();
-	dmabuf = heap->ops->allocate(heap, PAGE_ALIGN(len), fd_flags,
-				     heap_flags, name);
-	if (IS_ERR(dmabuf)) {
-		if (PTR_ERR(dmabuf) == -ENOMEM)
-			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name, t0);
-		rk_dma_heap_put_alloc(heap);
-	} else {
+	dmabuf = ops->allocate(heap, PAGE_ALIGN(len), fd_flags, heap_flags,
+			       name);
+	if (PTR_ERR_OR_ZERO(dmabuf) == -ENOMEM)
+		rk_dma_heap_report_enomem(heap, ops, PAGE_ALIGN(len), name, t0);
+	else if (!IS_ERR(dmabuf))
 		rk_dma_heap_trace_alloc(heap, dmabuf, 0, t0);
-	}
+	rk_dma_heap_ops_put(heap);
+	if (IS_ERR(dmabuf))
+		rk_dma_heap_put_alloc(heap);
 	return dmabuf;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_buffer_alloc);
@@ -867,6 +1129,7 @@ EXPORT_SYMBOL_GPL(rk_dma_heap_bufferfd_alloc);
 struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 					    size_t len, const char *name)
 {
+	const struct rk_dma_heap_ops *ops;
 	struct page *page;
 	ktime_t t0;
 	int ret;
@@ -878,21 +1141,20 @@ struct page *rk_dma_heap_alloc_contig_pages(struct rk_dma_heap *heap,
 	ret = rk_dma_heap_check_request(heap, len, 0, 0);
 	if (ret)
 		return ERR_PTR(ret);
-	if (!heap->ops->contig_alloc)
-		return ERR_PTR(-EOPNOTSUPP);
-	ret = rk_dma_heap_get_new_alloc(heap);
-	if (ret)
-		return ERR_PTR(ret);
+	ops = rk_dma_heap_get_new_alloc(heap);
+	if (IS_ERR(ops))
+		return ERR_CAST(ops);
 
 	t0 = ktime_get();
-	page = heap->ops->contig_alloc(heap, PAGE_ALIGN(len), name);
-	if (IS_ERR(page)) {
-		if (PTR_ERR(page) == -ENOMEM)
-			rk_dma_heap_report_enomem(heap, PAGE_ALIGN(len), name, t0);
-		rk_dma_heap_put_alloc(heap);
-	} else {
+	page = ops->contig_alloc ? ops->contig_alloc(heap, PAGE_ALIGN(len), name) :
+				   ERR_PTR(-EOPNOTSUPP);
+	if (PTR_ERR_OR_ZERO(page) == -ENOMEM)
+		rk_dma_heap_report_enomem(heap, ops, PAGE_ALIGN(len), name, t0);
+	else if (!IS_ERR(page))
 		rk_dma_heap_trace_alloc(heap, NULL, page_to_phys(page), t0);
-	}
+	rk_dma_heap_ops_put(heap);
+	if (IS_ERR(page))
+		rk_dma_heap_put_alloc(heap);
 	return page;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_alloc_contig_pages);
@@ -912,14 +1174,21 @@ void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
 				   struct page *pages, size_t len,
 				   const char *name)
 {
-	if (!heap || IS_ERR_OR_NULL(pages) || !heap->ops->contig_free)
+	const struct rk_dma_heap_ops *ops;
+
+	if (!heap || IS_ERR_OR_NULL(pages))
 		return;
 	if (!rk_dma_heap_get_alloc(heap, true)) {
 		pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: the heap's device is gone and none of its pages are allocated\n",
 		       heap->name, PAGE_ALIGN(len), page_to_pfn(pages));
 		return;
 	}
-	heap->ops->contig_free(heap, pages, PAGE_ALIGN(len), name);
+	/* where the heap's module went, ours refuse: nothing can free them */
+	ops = rk_dma_heap_ops_get(heap);
+	if (ops && ops->contig_free)
+		ops->contig_free(heap, pages, PAGE_ALIGN(len), name);
+	if (ops)
+		rk_dma_heap_ops_put(heap);
 	rk_dma_heap_put_alloc(heap);
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_free_contig_pages);
@@ -982,9 +1251,12 @@ static int __init rk_dma_heap_init(void)
 	}
 	rk_dma_heap_class->devnode = rk_dma_heap_devnode;
 
-	ret = rk_dma_heap_procfs_init();
+	ret = register_module_notifier(&rk_dma_heap_module_nb);
 	if (ret)
 		goto err_class;
+	ret = rk_dma_heap_procfs_init();
+	if (ret)
+		goto err_notifier;
 	ret = rk_dma_heap_cma_init();
 	if (ret)
 		goto err_procfs;
@@ -994,6 +1266,8 @@ static int __init rk_dma_heap_init(void)
 
 err_procfs:
 	rk_dma_heap_procfs_exit();
+err_notifier:
+	unregister_module_notifier(&rk_dma_heap_module_nb);
 err_class:
 	class_destroy(rk_dma_heap_class);
 	rk_dma_heap_class = NULL;
@@ -1007,6 +1281,7 @@ static void __exit rk_dma_heap_exit(void)
 {
 	rk_dma_heap_cma_exit();
 	rk_dma_heap_procfs_exit();
+	unregister_module_notifier(&rk_dma_heap_module_nb);
 	class_destroy(rk_dma_heap_class);
 	unregister_chrdev_region(rk_dma_heap_devt, RK_DMA_HEAP_MAX_HEAPS);
 	rk_dma_heap_free_removed();

@@ -13,10 +13,19 @@
  * (a carve-out) is never the system's: the heap allocates from it alone,
  * with a third backend, its own page map.
  *
+ * Our device has a 64-bit DMA mask: the region may lie anywhere in RAM,
+ * and the heap's own cache maintenance goes through our device's mappings
+ * of the buffers' very pages. Where the kernel bounces every mapping
+ * (swiotlb=force), those of dma_alloc_pages() still are the pages, so the
+ * heap takes its blocks that way; importers' mappings may bounce, and are
+ * synced so that their bounce buffers are filled and emptied, for
+ * uncached buffers too.
+ *
  * What the heap takes from the area comes in blocks: a buffer larger than
  * a quarter of a chunk has a block of its own, smaller buffers share
  * chunk-sized blocks, placed on a chunk boundary so that taking one never
- * splits a free block of the page allocator. A freed buffer's pages stay
+ * splits a free block of the page allocator. A region smaller than a chunk
+ * has chunks of its largest power of two. A freed buffer's pages stay
  * in its block; a block without buffers stays with the heap while the
  * free pages the heap keeps (its pool) are within pool_max_kb, and goes
  * back to the area beyond that, when a larger buffer does not fit
@@ -31,6 +40,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
@@ -55,8 +65,13 @@
  * the page allocator's largest order with 4 KiB pages.
  */
 #define RK_CMA_CHUNK		((size_t)SZ_4M)
-#define RK_CMA_CHUNK_ORDER	get_order(RK_CMA_CHUNK)
-#define RK_CMA_SHARED_MAX	(RK_CMA_CHUNK / 4)
+#define RK_CMA_SHARERS		4
+
+/*
+ * Pages a look at the whole region takes per hold of the heap's lock: the
+ * allocations and frees that wait for it wait for no more than that.
+ */
+#define RK_CMA_WALK_BATCH	1024
 
 /* Upper bound of each heap's pool, in KiB (the module parameter). */
 static unsigned int rk_cma_pool_max_kb = 8192;
@@ -116,14 +131,21 @@ struct rk_cma_block {
  * @base:	physical start of the region
  * @size:	size of the region in bytes
  * @npages:	pages in the region
- * @lock:	protects @bitmap, @held, @blocks, @nr_held, @nr_used and
- *		@no_pool
+ * @chunk:	size of the blocks small buffers share: RK_CMA_CHUNK, or the
+ *		region's largest power of two if it is smaller
+ * @reaches:	our device's mappings of the buffers are their very pages,
+ *		and the heap does its cache maintenance through them; false
+ *		only for a carve-out whose mappings the kernel bounces
+ * @lock:	protects @bitmap, @held, @blocks, @nr_held, @nr_used,
+ *		@no_pool, @gen and @walk
  * @bitmap:	one bit per page of the region, set while in a buffer
  * @held:	one bit per page of the region, set while in a block
  * @blocks:	the blocks (struct rk_cma_block), oldest first
  * @nr_held:	pages in blocks
  * @nr_used:	pages in buffers
  * @no_pool:	the heap was removed: blocks go back as soon as they are empty
+ * @gen:	counts the changes of @bitmap and @held
+ * @walk:	what the last look at the whole region found, at @walk.gen
  * @trim_lock:	held while blocks go back to the area, so that who waits
  *		for it finds their pages there
  * @contig:	allocations of contiguous pages, by first pfn
@@ -136,6 +158,8 @@ struct rk_cma_heap {
 	phys_addr_t base;
 	size_t size;
 	unsigned long npages;
+	size_t chunk;
+	bool reaches;
 	spinlock_t lock;	/* protects the page maps and blocks below */
 	unsigned long *bitmap;
 	unsigned long *held;
@@ -143,6 +167,11 @@ struct rk_cma_heap {
 	unsigned long nr_held;
 	unsigned long nr_used;
 	bool no_pool;
+	unsigned long gen;
+	struct {
+		unsigned long gen, taken, largest;
+		bool valid;
+	} walk;
 	struct mutex trim_lock;	/* serializes rk_cma_pool_trim() */
 	struct xarray contig;
 	struct list_head node;
@@ -161,7 +190,8 @@ static LIST_HEAD(rk_cma_states);
  * @heap:	the registered heap it came from
  * @block:	the block its pages are in
  * @pages:	first page
- * @dma:	DMA address for our own device
+ * @dma:	DMA address for our own device (DMA_MAPPING_ERROR where the
+ *		heap does not reach its buffers: see &rk_cma_heap.reaches)
  * @len:	size in bytes, a multiple of PAGE_SIZE
  * @uncached:	mapped write-combined, never synced (RK_DMA_HEAP_UNCACHED)
  * @lock:	protects @attachments, @vmap_cnt and @vaddr
@@ -193,6 +223,9 @@ struct rk_cma_buffer {
  *		its maximum segment size
  * @node:	entry in &rk_cma_buffer.attachments
  * @mapped:	@sgt is mapped for @dev
+ * @sync:	@sgt is synced on map, unmap and CPU access: always for a
+ *		cached buffer, for an uncached one where @dev does not reach
+ *		the pages themselves (a bounce buffer to fill and empty)
  * @track:	the entry in the tracking record
  */
 struct rk_cma_attachment {
@@ -200,6 +233,7 @@ struct rk_cma_attachment {
 	struct sg_table sgt;
 	struct list_head node;
 	bool mapped;
+	bool sync;
 	struct rk_dma_heap_attach track;
 };
 
@@ -231,6 +265,18 @@ static void rk_cma_write_back(struct rk_cma_heap *h, dma_addr_t dma,
 }
 
 /*
+ * An uncached buffer is reached past the caches: what the kernel wrote
+ * into it through its cached linear map goes to memory, and no line of it
+ * may stay in the cache, where a write-combined access could still meet
+ * it.
+ */
+static void rk_cma_uncache(struct rk_cma_heap *h, dma_addr_t dma, size_t len)
+{
+	rk_cma_write_back(h, dma, len);
+	dma_sync_single_for_cpu(h->dev, dma, len, DMA_FROM_DEVICE);
+}
+
+/*
  * dma_alloc_pages() on our device takes the pages from its CMA area, but
  * when the area has no free block it quietly falls back to ordinary pages,
  * reclaiming (or calling the OOM killer) for them: the fallback may not
@@ -256,7 +302,7 @@ static struct page *rk_cma_mem_dma_alloc(struct rk_cma_heap *h, size_t len,
 	if (dma_mapping_error(h->dev, *dma))
 		goto err_free;
 	phys = page_to_phys(pages);
-	if (phys < h->base || phys - h->base > h->size - len)
+	if (len > h->size || phys < h->base || phys - h->base > h->size - len)
 		goto err_free;
 	return pages;
 
@@ -324,8 +370,10 @@ static struct page *rk_cma_mem_carve_alloc(struct rk_cma_heap *h, size_t len,
 	first = bitmap_find_next_zero_area_off(h->held, h->npages, 0, n, mask,
 					       PHYS_PFN(h->base) & mask);
 	found = first + n <= h->npages;
-	if (found)
+	if (found) {
 		bitmap_set(h->held, first, n);
+		h->gen++;
+	}
 	spin_unlock(&h->lock);
 	return found ? pfn_to_page(PHYS_PFN(h->base) + first) : NULL;
 }
@@ -342,11 +390,18 @@ static const struct rk_cma_mem rk_cma_mem_carve = {
 	.free		= rk_cma_mem_carve_free,
 };
 
-/* cma_alloc() where the kernel exports it, else the DMA API */
-static const struct rk_cma_mem *rk_cma_mem_backend(void)
+/*
+ * A carve-out's own page map; else cma_alloc() where the kernel exports it
+ * and our device's mappings reach the pages, else the DMA API.
+ */
+static const struct rk_cma_mem *rk_cma_mem_backend(struct rk_cma_heap *h,
+						   bool carve_out)
 {
+	if (carve_out)
+		return &rk_cma_mem_carve;
 #if RK_HAVE_CMA_ALLOC
-	return &rk_cma_mem_cma;
+	if (h->reaches)
+		return &rk_cma_mem_cma;
 #endif
 	return &rk_cma_mem_dma;
 }
@@ -378,6 +433,7 @@ static bool rk_cma_block_carve(struct rk_cma_heap *h, struct rk_cma_block *b,
 	bitmap_set(h->bitmap, first, n);
 	b->used += n;
 	h->nr_used += n;
+	h->gen++;
 	buf->block = b;
 	buf->pages = b->pages + (first - b->first);
 	return true;
@@ -394,6 +450,7 @@ static void rk_cma_block_uncarve(struct rk_cma_heap *h,
 	bitmap_clear(h->bitmap, b->first + (buf->pages - b->pages), n);
 	b->used -= n;
 	h->nr_used -= n;
+	h->gen++;
 	spin_unlock(&h->lock);
 }
 
@@ -404,12 +461,12 @@ enum rk_cma_fit {
 	RK_CMA_FIT_ANY,		/* any free run */
 };
 
-static bool rk_cma_block_fits(struct rk_cma_block *b, size_t len,
-			      enum rk_cma_fit fit)
+static bool rk_cma_block_fits(struct rk_cma_heap *h, struct rk_cma_block *b,
+			      size_t len, enum rk_cma_fit fit)
 {
 	switch (fit) {
 	case RK_CMA_FIT_SHARED:
-		return b->npages == RK_CMA_CHUNK >> PAGE_SHIFT;
+		return b->npages == h->chunk >> PAGE_SHIFT;
 	case RK_CMA_FIT_EXACT:
 		return !b->used && b->npages == len >> PAGE_SHIFT;
 	default:
@@ -426,7 +483,7 @@ static bool rk_cma_pool_take(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
 
 	spin_lock(&h->lock);
 	list_for_each_entry(b, &h->blocks, node) {
-		if (rk_cma_block_fits(b, buf->len, fit) &&
+		if (rk_cma_block_fits(h, b, buf->len, fit) &&
 		    rk_cma_block_carve(h, b, buf)) {
 			found = true;
 			break;
@@ -460,6 +517,7 @@ static bool rk_cma_block_new(struct rk_cma_heap *h, struct rk_cma_buffer *buf,
 	list_add_tail(&b->node, &h->blocks);
 	bitmap_set(h->held, b->first, b->npages);
 	h->nr_held += b->npages;
+	h->gen++;
 	rk_cma_block_carve(h, b, buf);
 	spin_unlock(&h->lock);
 	return true;
@@ -486,6 +544,7 @@ static unsigned long rk_cma_pool_trim(struct rk_cma_heap *h,
 		list_move(&b->node, &gone);
 		bitmap_clear(h->held, b->first, b->npages);
 		h->nr_held -= b->npages;
+		h->gen++;
 		freed += b->npages;
 	}
 	spin_unlock(&h->lock);
@@ -519,10 +578,10 @@ static int rk_cma_place(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 {
 	size_t len = buf->len;
 
-	if (len <= RK_CMA_SHARED_MAX) {
+	if (len <= h->chunk / RK_CMA_SHARERS) {
 		if (rk_cma_pool_take(h, buf, RK_CMA_FIT_SHARED))
 			return 0;
-		if (rk_cma_block_new(h, buf, RK_CMA_CHUNK, RK_CMA_CHUNK_ORDER))
+		if (rk_cma_block_new(h, buf, h->chunk, get_order(h->chunk)))
 			return h->mem->zeroed;
 	} else if (rk_cma_pool_take(h, buf, RK_CMA_FIT_EXACT)) {
 		return 0;
@@ -565,6 +624,11 @@ static int rk_cma_buffer_map(struct rk_cma_heap *h, struct rk_cma_buffer *buf)
 		buf->dma = b->dma + ((buf->pages - b->pages) << PAGE_SHIFT);
 		return 0;
 	}
+	/* a bounce buffer for life would be of no use, and scarce */
+	if (!h->reaches) {
+		buf->dma = DMA_MAPPING_ERROR;
+		return 0;
+	}
 	buf->dma = dma_map_page_attrs(h->dev, buf->pages, 0, buf->len,
 				      DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	return dma_mapping_error(h->dev, buf->dma);
@@ -580,6 +644,11 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 	if (len > h->size) {
 		pr_warn_ratelimited("%s: allocation rejected: %zu bytes is more than the whole region (%zu bytes)\n",
 				    heap->name, len, h->size);
+		return ERR_PTR(-EINVAL);
+	}
+	if (uncached && !h->reaches) {
+		pr_warn_ratelimited("%s: uncached allocation refused: the kernel bounces this carve-out's DMA mappings, so its cache cannot be cleaned\n",
+				    heap->name);
 		return ERR_PTR(-EINVAL);
 	}
 
@@ -609,13 +678,11 @@ static struct rk_cma_buffer *rk_cma_buffer_alloc(struct rk_dma_heap *heap,
 	/* nothing of a previous owner may reach the next one */
 	if (!zeroed)
 		memset(page_address(buf->pages), 0, len);
-	rk_cma_write_back(h, buf->dma, len);
-	/*
-	 * Nothing syncs an uncached buffer again: no line of it may stay in
-	 * the cache, where a write-combined access could still meet it.
-	 */
+	/* where mappings bounce, no device reaches the pages themselves */
 	if (uncached)
-		dma_sync_single_for_cpu(h->dev, buf->dma, len, DMA_FROM_DEVICE);
+		rk_cma_uncache(h, buf->dma, len);
+	else if (h->reaches)
+		rk_cma_write_back(h, buf->dma, len);
 	return buf;
 
 err_unplace:
@@ -633,7 +700,7 @@ static void rk_cma_buffer_free(struct rk_cma_buffer *buf, bool tracked)
 {
 	struct rk_cma_heap *h = buf->h;
 
-	if (!h->mem->mapped)
+	if (!h->mem->mapped && h->reaches)
 		dma_unmap_page_attrs(h->dev, buf->dma, buf->len,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	rk_cma_unplace(h, buf);
@@ -705,46 +772,6 @@ static void rk_cma_detach(struct dma_buf *dmabuf,
 }
 
 /*
- * dma_alloc_pages() registered the whole buffer with DMA-API debugging as
- * our own device's mapping, and a dma-buf is shared by several devices at
- * once: mapped the usual way, every import would be reported as an
- * overlapping mapping. So the mapping skips the CPU sync and the same sync
- * is done right after (and before unmapping) through the sync calls, which
- * have exactly the effect the map would have had, bounce buffers included.
- */
-static struct sg_table *rk_cma_map(struct dma_buf_attachment *attach,
-				   enum dma_data_direction dir)
-{
-	struct rk_cma_buffer *buf = attach->dmabuf->priv;
-	struct rk_cma_attachment *a = attach->priv;
-	int ret;
-
-	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-	if (ret)
-		return ERR_PTR(ret);
-	if (!buf->uncached)
-		dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
-	mutex_lock(&buf->lock);
-	a->mapped = true;
-	mutex_unlock(&buf->lock);
-	return &a->sgt;
-}
-
-static void rk_cma_unmap(struct dma_buf_attachment *attach,
-			 struct sg_table *sgt, enum dma_data_direction dir)
-{
-	struct rk_cma_buffer *buf = attach->dmabuf->priv;
-	struct rk_cma_attachment *a = attach->priv;
-
-	mutex_lock(&buf->lock);
-	a->mapped = false;
-	mutex_unlock(&buf->lock);
-	if (!buf->uncached)
-		dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
-	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-}
-
-/*
  * Sync bytes [@offset, @offset + @len) of @sgt, mapped for @dev: the parts
  * of the segments that overlap them.
  */
@@ -772,31 +799,115 @@ static void rk_cma_sync_sgt(struct device *dev, struct sg_table *sgt,
 }
 
 /*
+ * Sync bytes [@offset, @offset + @len) of @buf for importer @a. The bounce
+ * buffer of an uncached buffer is filled and emptied through the kernel's
+ * cached mapping of its pages: no stale line may feed the copy to the
+ * device, and the copy back leaves the cache as an allocation does.
+ */
+static void rk_cma_sync_attachment(struct rk_cma_buffer *buf,
+				   struct rk_cma_attachment *a, size_t offset,
+				   size_t len, enum dma_data_direction dir,
+				   bool for_cpu)
+{
+	struct rk_cma_heap *h = buf->h;
+
+	if (buf->uncached && !for_cpu)
+		dma_sync_single_range_for_cpu(h->dev, buf->dma, offset, len,
+					      DMA_FROM_DEVICE);
+	rk_cma_sync_sgt(a->dev, &a->sgt, offset, len, dir, for_cpu);
+	if (buf->uncached && for_cpu)
+		rk_cma_uncache(h, buf->dma + offset, len);
+}
+
+/* Whether every segment of @sgt, mapped for @dev, is the pages themselves. */
+static bool rk_cma_sgt_reaches(struct device *dev, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	int i;
+
+	if (sgt->nents != sgt->orig_nents)
+		return false;
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		if (sg_dma_len(sg) != sg->length ||
+		    !rk_dma_reaches(dev, sg_dma_address(sg), sg_phys(sg)))
+			return false;
+	return true;
+}
+
+/*
+ * dma_alloc_pages() registered the whole buffer with DMA-API debugging as
+ * our own device's mapping, and a dma-buf is shared by several devices at
+ * once: mapped the usual way, every import would be reported as an
+ * overlapping mapping. So the mapping skips the CPU sync and the same sync
+ * is done right after (and before unmapping) through the sync calls, which
+ * have exactly the effect the map would have had, bounce buffers included.
+ * An uncached buffer needs no cache maintenance, only its bounce buffers.
+ */
+static struct sg_table *rk_cma_map(struct dma_buf_attachment *attach,
+				   enum dma_data_direction dir)
+{
+	struct rk_cma_buffer *buf = attach->dmabuf->priv;
+	struct rk_cma_attachment *a = attach->priv;
+	bool sync;
+	int ret;
+
+	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		return ERR_PTR(ret);
+	sync = !buf->uncached || !rk_cma_sgt_reaches(attach->dev, &a->sgt);
+	if (sync)
+		rk_cma_sync_attachment(buf, a, 0, buf->len, dir, false);
+	mutex_lock(&buf->lock);
+	a->mapped = true;
+	a->sync = sync;
+	mutex_unlock(&buf->lock);
+	return &a->sgt;
+}
+
+static void rk_cma_unmap(struct dma_buf_attachment *attach,
+			 struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct rk_cma_buffer *buf = attach->dmabuf->priv;
+	struct rk_cma_attachment *a = attach->priv;
+
+	mutex_lock(&buf->lock);
+	a->mapped = false;
+	mutex_unlock(&buf->lock);
+	if (a->sync)
+		rk_cma_sync_attachment(buf, a, 0, buf->len, dir, true);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/*
  * Hand bytes [@offset, @offset + @len) of the buffer to the CPU (@for_cpu)
- * or back to the devices. The CPU reaches an uncached buffer past its
- * caches: there is nothing to do.
+ * or back to the devices: through each importer's mapping that needs it,
+ * or, when nobody has a cached buffer mapped, as our own device's buffer.
+ * The CPU reaches an uncached buffer past its caches: only importers'
+ * bounce buffers need anything.
  */
 static void rk_cma_sync(struct rk_cma_buffer *buf, size_t offset, size_t len,
 			enum dma_data_direction dir, bool for_cpu)
 {
+	struct rk_cma_heap *h = buf->h;
 	struct rk_cma_attachment *a;
-	bool synced = false;
+	bool mapped = false;
 
-	if (!len || buf->uncached)
+	if (!len)
 		return;
 	mutex_lock(&buf->lock);
 	list_for_each_entry(a, &buf->attachments, node) {
 		if (!a->mapped)
 			continue;
-		rk_cma_sync_sgt(a->dev, &a->sgt, offset, len, dir, for_cpu);
-		synced = true;
+		mapped = true;
+		if (a->sync)
+			rk_cma_sync_attachment(buf, a, offset, len, dir,
+					       for_cpu);
 	}
-	/* nobody has it mapped: sync it as our own device's buffer */
-	if (!synced && for_cpu)
-		dma_sync_single_range_for_cpu(buf->h->dev, buf->dma, offset,
-					      len, dir);
-	else if (!synced)
-		dma_sync_single_range_for_device(buf->h->dev, buf->dma, offset,
+	if (!mapped && !buf->uncached && h->reaches && for_cpu)
+		dma_sync_single_range_for_cpu(h->dev, buf->dma, offset, len,
+					      dir);
+	else if (!mapped && !buf->uncached && h->reaches)
+		dma_sync_single_range_for_device(h->dev, buf->dma, offset,
 						 len, dir);
 	mutex_unlock(&buf->lock);
 }
@@ -864,9 +975,10 @@ static int rk_cma_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	/*
 	 * A private mapping would take copies on write that no device sees,
 	 * and remap_pfn_range() would show the buffer's physical address as
-	 * its offset in /proc/PID/maps: shared mappings only.
+	 * its offset in /proc/PID/maps: shared mappings only. A shared mapping
+	 * of a file opened read-only has VM_MAYSHARE without VM_SHARED.
 	 */
-	if (!(vma->vm_flags & VM_SHARED)) {
+	if (!(vma->vm_flags & (VM_SHARED | VM_MAYSHARE))) {
 		pr_warn_ratelimited("%s: mmap refused: buffers can only be mapped MAP_SHARED\n",
 				    buf->heap->name);
 		return -EINVAL;
@@ -1030,17 +1142,21 @@ static void rk_cma_free_contig_pages(struct rk_dma_heap *heap,
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 	unsigned long pfn = page_to_pfn(pages);
 	struct rk_cma_buffer *buf;
+	bool found, match = false;
 
+	/* a buffer left in the array may be freed by its owner at any time */
 	xa_lock(&h->contig);
 	buf = xa_load(&h->contig, pfn);
-	if (buf && buf->len == len)
+	found = buf;
+	if (buf && buf->len == len) {
 		__xa_erase(&h->contig, pfn);
+		match = true;
+	}
 	xa_unlock(&h->contig);
 
-	if (!buf || buf->len != len) {
+	if (!match) {
 		pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: not a contiguous allocation of this heap%s\n",
-		       heap->name, len, pfn,
-		       buf ? " with that length" : "");
+		       heap->name, len, pfn, found ? " with that length" : "");
 		return;
 	}
 	rk_cma_buffer_free(buf, true);
@@ -1076,29 +1192,65 @@ static bool rk_cma_page_pooled(struct rk_cma_heap *h, unsigned long i)
 	return test_bit(i, h->held) && !test_bit(i, h->bitmap);
 }
 
+/*
+ * Count the region's taken pages and find its longest free run, a batch
+ * of pages per hold of the lock: the figures of a busy heap are those of
+ * a moment during the walk. A function of its own, which tests watch.
+ */
+static noinline void rk_cma_region_walk(struct rk_cma_heap *h,
+					unsigned long *taken,
+					unsigned long *largest)
+{
+	unsigned long i = 0, end, run = 0;
+
+	*taken = 0;
+	*largest = 0;
+	while (i < h->npages) {
+		end = min(i + RK_CMA_WALK_BATCH, h->npages);
+		spin_lock(&h->lock);
+		for (; i < end; i++) {
+			if (rk_cma_page_taken(h, i)) {
+				(*taken)++;
+				run = 0;
+			} else {
+				*largest = max(*largest, ++run);
+			}
+		}
+		spin_unlock(&h->lock);
+		cond_resched();
+	}
+}
+
 static void rk_cma_region_info(struct rk_dma_heap *heap,
 			       struct rk_dma_heap_region_info *info)
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
-	unsigned long i, used, taken = 0, run = 0, largest = 0;
+	unsigned long used, gen, taken, largest;
+	bool reuse;
 
 	spin_lock(&h->lock);
 	used = h->nr_used;
 	info->pooled = rk_cma_pool_pages(h) << PAGE_SHIFT;
-	for (i = 0; i < h->npages; i++) {
-		if (rk_cma_page_taken(h, i)) {
-			taken++;
-			run = 0;
-		} else {
-			largest = max(largest, ++run);
-		}
-	}
+	gen = h->gen;
+	reuse = info->may_reuse && h->walk.valid && h->walk.gen == gen;
+	taken = h->walk.taken;
+	largest = h->walk.largest;
 	spin_unlock(&h->lock);
 
+	if (!reuse) {
+		rk_cma_region_walk(h, &taken, &largest);
+		spin_lock(&h->lock);
+		h->walk.gen = gen;
+		h->walk.taken = taken;
+		h->walk.largest = largest;
+		h->walk.valid = true;
+		spin_unlock(&h->lock);
+	}
 	info->base = h->base;
 	info->size = h->size;
 	info->used = used << PAGE_SHIFT;
-	info->outside = (taken - used) << PAGE_SHIFT;
+	/* the walk and @used are not of one moment: never below zero */
+	info->outside = (taken - min(taken, used)) << PAGE_SHIFT;
 	info->largest_free = largest << PAGE_SHIFT;
 }
 
@@ -1149,12 +1301,13 @@ static void rk_cma_release_heap(struct rk_dma_heap *heap)
 {
 	struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
 
+	rk_cma_pool_trim(h, 0);
+	xa_destroy(&h->contig);
+	/* before the device is free to bind again: see rk_cma_probe() */
+	of_reserved_mem_device_release(h->dev);
 	mutex_lock(&rk_cma_states_lock);
 	list_del(&h->node);
 	mutex_unlock(&rk_cma_states_lock);
-	rk_cma_pool_trim(h, 0);
-	xa_destroy(&h->contig);
-	of_reserved_mem_device_release(h->dev);
 	put_device(h->dev);
 	rk_cma_free_state(h);
 }
@@ -1251,6 +1404,11 @@ static int rk_cma_check_region(struct device *dev, struct reserved_mem **out,
 	if (reusable && !rk_cma_region_aligned(dev, np))
 		goto err;
 	rmem = of_reserved_mem_lookup(np);
+	if (!reusable && rmem && !PAGE_ALIGNED(rmem->base | rmem->size)) {
+		dev_err(dev, "no heap registered: memory-region %pOF (%pa, %llu KiB) is not page-aligned: a carve-out must start and end on a page boundary\n",
+			np, &rmem->base, (u64)rmem->size >> 10);
+		goto err;
+	}
 	if (!reusable && (!rmem || !rmem->size || !rk_cma_region_kept(rmem))) {
 		dev_err(dev, "no heap registered: the kernel did not keep memory-region %pOF reserved (ARM32 kernels give back a \"shared-dma-pool\" that is neither reusable nor no-map): for a carve-out, leave out its compatible\n",
 			np);
@@ -1331,6 +1489,29 @@ static int rk_cma_heap_name(struct device *dev, const char **name)
 	return -ENODEV;
 }
 
+/*
+ * Whether our device's streaming mappings of the region are its very
+ * pages. With a 64-bit mask they are, unless the kernel bounces every
+ * mapping (swiotlb=force) or gave the device a pool of its own: then a
+ * mapping is a copy, and cache maintenance through it never touches the
+ * buffer.
+ */
+static bool rk_cma_dev_reaches(struct rk_cma_heap *h)
+{
+	dma_addr_t dma;
+	bool reaches;
+
+	dma = dma_map_page_attrs(h->dev, pfn_to_page(PHYS_PFN(h->base)), 0, PAGE_SIZE,
+				 DMA_BIDIRECTIONAL,
+				 DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN);
+	if (dma_mapping_error(h->dev, dma))
+		return false;
+	reaches = rk_dma_reaches(h->dev, dma, h->base);
+	dma_unmap_page_attrs(h->dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL,
+			     DMA_ATTR_SKIP_CPU_SYNC);
+	return reaches;
+}
+
 static int rk_cma_probe(struct platform_device *pdev)
 {
 	struct rk_dma_heap_export_info info = {
@@ -1361,19 +1542,29 @@ static int rk_cma_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 
+	/*
+	 * The region may lie above 4 GiB: a 64-bit mask, as vendor drivers
+	 * set on theirs, and no segment limit (a buffer's mapping may be far
+	 * into its block's: see above).
+	 */
+	ret = rk_dma_heap_set_dev(dev);
+	if (ret)
+		goto err_release;
 	/* not device-managed: buffers may outlive the binding */
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
 		ret = -ENOMEM;
 		goto err_release;
 	}
-	/* a buffer's mapping may be far into its block's: see above */
-	dma_set_max_seg_size(dev, UINT_MAX);
 	h->dev = dev;
-	h->mem = carve_out ? &rk_cma_mem_carve : rk_cma_mem_backend();
 	h->base = rmem->base;
 	h->size = rmem->size;
 	h->npages = rmem->size >> PAGE_SHIFT;
+	h->chunk = min_t(size_t, RK_CMA_CHUNK, rounddown_pow_of_two(h->size));
+	h->reaches = rk_cma_dev_reaches(h);
+	h->mem = rk_cma_mem_backend(h, carve_out);
+	/* dma_alloc_pages() maps a block as the very pages it returns */
+	h->reaches |= h->mem->mapped;
 	spin_lock_init(&h->lock);
 	mutex_init(&h->trim_lock);
 	INIT_LIST_HEAD(&h->blocks);
@@ -1387,7 +1578,7 @@ static int rk_cma_probe(struct platform_device *pdev)
 
 	info.priv = h;
 	get_device(dev);
-	h->heap = rk_dma_heap_register(&info, dev);
+	h->heap = rk_dma_heap_register(&info, dev, NULL);
 	if (IS_ERR(h->heap)) {
 		ret = PTR_ERR(h->heap);
 		dev_err(dev, "no heap registered: %d\n", ret);
@@ -1397,8 +1588,9 @@ static int rk_cma_probe(struct platform_device *pdev)
 	list_add(&h->node, &rk_cma_states);
 	mutex_unlock(&rk_cma_states_lock);
 	platform_set_drvdata(pdev, h);
-	dev_info(dev, "heap %s: %zu KiB at %pa, allocated with %s\n",
-		 h->heap->name, h->size >> 10, &h->base, h->mem->name);
+	dev_info(dev, "heap %s: %zu KiB at %pa, allocated with %s%s\n",
+		 h->heap->name, h->size >> 10, &h->base, h->mem->name,
+		 h->reaches ? "" : "; the kernel bounces its DMA mappings: no uncached buffers");
 	return 0;
 
 err_put:
@@ -1608,18 +1800,22 @@ void rk_dma_heap_cma_exit(void)
  */
 struct cma *rk_dma_heap_get_cma(void)
 {
-	struct rk_dma_heap *heap;
+	struct rk_cma_heap *h;
 	struct cma *cma = NULL;
+	bool removed;
 
 	if (!RK_HAVE_CMA_ALLOC)
 		return NULL;
-	heap = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
-	if (heap && heap->ops == &rk_cma_heap_ops) {
-		struct rk_cma_heap *h = rk_dma_heap_get_drvdata(heap);
-
-		cma = h->dev->cma_area;
+	/* a state on the list is not freed, nor its area released */
+	mutex_lock(&rk_cma_states_lock);
+	list_for_each_entry(h, &rk_cma_states, node) {
+		spin_lock(&h->lock);
+		removed = h->no_pool;
+		spin_unlock(&h->lock);
+		if (!removed && !strcmp(h->heap->name, RK_DMA_HEAP_CMA_NAME))
+			cma = h->dev->cma_area;
 	}
-	rk_dma_heap_put(heap);
+	mutex_unlock(&rk_cma_states_lock);
 	return cma;
 }
 EXPORT_SYMBOL_GPL(rk_dma_heap_get_cma);

@@ -72,14 +72,18 @@ static bool rk_mainline_region_dma32(void)
 {
 	struct rk_dma_heap *heap = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
 	struct rk_dma_heap_region_info info = { };
+	const struct rk_dma_heap_ops *ops;
 	bool below = false;
 
 	if (!heap)
 		return false;
-	if (heap->ops->region_info) {
-		heap->ops->region_info(heap, &info);
+	ops = rk_dma_heap_hold(heap);
+	if (ops && ops->region_info) {
+		ops->region_info(heap, &info);
 		below = info.size && (u64)info.base + info.size <= SZ_4G;
 	}
+	if (ops)
+		rk_dma_heap_unhold(heap);
 	rk_dma_heap_put(heap);
 	return below;
 }

@@ -20,6 +20,9 @@
 
 #define RK_DMA_HEAP_OWNER_LEN	32
 
+/* device numbers of the nodes: heaps registered at once */
+#define RK_DMA_HEAP_MAX_HEAPS	16
+
 /* compatible of the device-tree node that gives the CMA heap its region */
 #define RK_CMA_COMPATIBLE	"rockchip,rk-dma-heap-cma"
 
@@ -28,7 +31,10 @@ struct reserved_mem;
 /**
  * struct rk_dma_heap - a registered heap
  * @name:	heap name, also the name of its device node
- * @ops:	the implementation's operations
+ * @ops:	the implementation's operations (ours in place of those of a
+ *		module that went)
+ * @owner:	the module of @ops, held around every call into them; NULL
+ *		for our own
  * @priv:	the implementation's data
  * @support_cma: the heap allocates from CMA
  * @users:	references: the registry's, one per rk_dma_heap_find(), per
@@ -41,8 +47,8 @@ struct reserved_mem;
  * @cdev:	the character device
  * @dev:	the device behind the node
  * @heap_dev:	the device that allocates and maps the memory
- * @lock:	protects @allocs, @nr_allocs, @nr_attachments, @used and the
- *		change of @removed
+ * @lock:	protects @allocs, @nr_allocs, @nr_attachments, @used, the
+ *		change of @removed, @ops and @owner
  * @allocs:	live allocations (struct rk_dma_heap_alloc), newest first
  * @nr_allocs:	entries on @allocs, and allocations under way
  * @nr_attachments: attachments over all entries of @allocs
@@ -51,6 +57,7 @@ struct reserved_mem;
 struct rk_dma_heap {
 	const char *name;
 	const struct rk_dma_heap_ops *ops;
+	struct module *owner;
 	void *priv;
 	bool support_cma;
 	refcount_t users;
@@ -113,8 +120,13 @@ struct rk_dma_heap_attach {
 extern struct mutex rk_dma_heap_list_lock;
 extern struct list_head rk_dma_heap_list;
 struct rk_dma_heap *rk_dma_heap_register(const struct rk_dma_heap_export_info *exp_info,
-					 struct device *heap_dev);
+					 struct device *heap_dev,
+					 struct module *owner);
 void rk_dma_heap_remove(struct rk_dma_heap *heap);
+const struct rk_dma_heap_ops *rk_dma_heap_hold(struct rk_dma_heap *heap);
+void rk_dma_heap_unhold(struct rk_dma_heap *heap);
+unsigned int rk_dma_heap_get_all(struct rk_dma_heap **heaps);
+void rk_dma_heap_put_all(struct rk_dma_heap **heaps, unsigned int n);
 
 /* tracking (rk_dma_heap.c) */
 void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,

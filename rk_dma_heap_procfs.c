@@ -36,9 +36,11 @@ static struct kobject *rk_sys_kobj;
 /* ---------------------------------------------------------- info node */
 
 /*
- * The info node copies what it shows under each heap's lock and formats
- * it afterwards: a dump of thousands of buffers never stalls allocations
- * (nor frees, which take the registry's lock) for its formatting.
+ * The nodes read the heaps that rk_dma_heap_get_all() holds, without the
+ * registry's lock, which every free takes. The info node copies what it
+ * shows under each heap's lock and formats it afterwards: a dump of
+ * thousands of buffers never stalls allocations or frees for its
+ * formatting.
  */
 
 /* longest device name the info node shows */
@@ -123,7 +125,7 @@ static void rk_info_snap_copy(struct rk_info_snap *snap,
 /*
  * A copy of @heap's records, dma-bufs first, then contiguous pages, as the
  * BSP lists them. The room is sized with the lock dropped, and sized again
- * if the heap grew meanwhile. The caller holds rk_dma_heap_list_lock.
+ * if the heap grew meanwhile.
  */
 static struct rk_info_snap *rk_info_snap_heap(struct rk_dma_heap *heap)
 {
@@ -182,21 +184,22 @@ static void rk_info_show_snap(struct seq_file *m, struct rk_info_snap *snap)
 
 static int rk_info_show(struct seq_file *m, void *v)
 {
+	struct rk_dma_heap *heaps[RK_DMA_HEAP_MAX_HEAPS];
 	struct rk_info_snap *snap, *tmp;
-	struct rk_dma_heap *heap;
+	unsigned int i, n;
 	LIST_HEAD(snaps);
 	int ret = 0;
 
-	mutex_lock(&rk_dma_heap_list_lock);
-	list_for_each_entry(heap, &rk_dma_heap_list, list) {
-		snap = rk_info_snap_heap(heap);
+	n = rk_dma_heap_get_all(heaps);
+	for (i = 0; i < n; i++) {
+		snap = rk_info_snap_heap(heaps[i]);
 		if (!snap) {
 			ret = -ENOMEM;
 			break;
 		}
 		list_add_tail(&snap->node, &snaps);
 	}
-	mutex_unlock(&rk_dma_heap_list_lock);
+	rk_dma_heap_put_all(heaps, n);
 
 	list_for_each_entry_safe(snap, tmp, &snaps, node) {
 		if (!ret)
@@ -241,11 +244,13 @@ static const struct proc_ops rk_info_ops = {
  */
 static void rk_bitmap_print(struct seq_file *m, bool pooled)
 {
-	struct rk_dma_heap_region_info info;
-	struct rk_dma_heap *heap;
+	struct rk_dma_heap *heaps[RK_DMA_HEAP_MAX_HEAPS], *heap;
+	struct rk_dma_heap_region_info info = { };
+	unsigned int i, n;
 
-	mutex_lock(&rk_dma_heap_list_lock);
-	list_for_each_entry(heap, &rk_dma_heap_list, list) {
+	n = rk_dma_heap_get_all(heaps);
+	for (i = 0; i < n; i++) {
+		heap = heaps[i];
 		if (!heap->ops->region_info || !heap->ops->show_bitmap)
 			continue;
 		heap->ops->region_info(heap, &info);
@@ -258,7 +263,7 @@ static void rk_bitmap_print(struct seq_file *m, bool pooled)
 				   (info.used + info.outside) >> 10);
 		heap->ops->show_bitmap(heap, m, pooled);
 	}
-	mutex_unlock(&rk_dma_heap_list_lock);
+	rk_dma_heap_put_all(heaps, n);
 }
 
 static int rk_bitmap_show(struct seq_file *m, void *v)
@@ -337,11 +342,13 @@ static void rk_usage_show_rows(struct seq_file *m, struct rk_owner_sum *sums,
 static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 {
 	struct rk_owner_sum others = { }, *sums;
-	struct rk_dma_heap_region_info info;
+	struct rk_dma_heap_region_info info = { };
 	struct rk_dma_heap_alloc *a;
 	unsigned long i = 0, j, n = 0;
 
 	seq_printf(m, "heap %s\n", heap->name);
+	/* what anyone may read costs a walk of the region only after a change */
+	info.may_reuse = !file_ns_capable(m->file, &init_user_ns, CAP_SYS_ADMIN);
 	if (heap->ops->region_info) {
 		heap->ops->region_info(heap, &info);
 		seq_printf(m, "region %zu KiB, used %zu KiB, free %zu KiB, largest free block %zu KiB, pooled %zu KiB",
@@ -393,12 +400,13 @@ static void rk_usage_show_heap(struct seq_file *m, struct rk_dma_heap *heap)
 
 static int rk_usage_show(struct seq_file *m, void *v)
 {
-	struct rk_dma_heap *heap;
+	struct rk_dma_heap *heaps[RK_DMA_HEAP_MAX_HEAPS];
+	unsigned int i, n;
 
-	mutex_lock(&rk_dma_heap_list_lock);
-	list_for_each_entry(heap, &rk_dma_heap_list, list)
-		rk_usage_show_heap(m, heap);
-	mutex_unlock(&rk_dma_heap_list_lock);
+	n = rk_dma_heap_get_all(heaps);
+	for (i = 0; i < n; i++)
+		rk_usage_show_heap(m, heaps[i]);
+	rk_dma_heap_put_all(heaps, n);
 	return 0;
 }
 
@@ -407,14 +415,15 @@ static int rk_usage_show(struct seq_file *m, void *v)
 static ssize_t rk_total_pools_kb_show(struct kobject *kobj,
 				      struct kobj_attribute *attr, char *buf)
 {
-	struct rk_dma_heap *heap;
+	struct rk_dma_heap *heaps[RK_DMA_HEAP_MAX_HEAPS];
+	unsigned int i, n;
 	u64 total = 0;
 
-	mutex_lock(&rk_dma_heap_list_lock);
-	list_for_each_entry(heap, &rk_dma_heap_list, list)
-		if (heap->ops->get_pool_size)
-			total += heap->ops->get_pool_size(heap);
-	mutex_unlock(&rk_dma_heap_list_lock);
+	n = rk_dma_heap_get_all(heaps);
+	for (i = 0; i < n; i++)
+		if (heaps[i]->ops->get_pool_size)
+			total += heaps[i]->ops->get_pool_size(heaps[i]);
+	rk_dma_heap_put_all(heaps, n);
 	return sysfs_emit(buf, "%llu\n", total >> 10);
 }
 

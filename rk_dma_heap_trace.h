@@ -20,15 +20,18 @@
 
 /*
  * The events of a buffer, emitted with the heap's lock held (the record
- * cannot go meanwhile): @dev is the device that attaches or detaches
- * (NULL for the others), @value the allocation's latency in microseconds
- * or the buffer's age at its free in milliseconds (0 for the others).
+ * cannot go meanwhile): @owner is the name the info node shows, found
+ * before the event (the dma-buf's name lock may sleep on PREEMPT_RT, and
+ * the assignment below runs with preemption off), @dev the device that
+ * attaches or detaches (NULL for the others), @value the allocation's
+ * latency in microseconds or the buffer's age at its free in milliseconds
+ * (0 for the others).
  */
 DECLARE_EVENT_CLASS(rk_dma_heap_buffer,
 		    TP_PROTO(struct rk_dma_heap *heap,
-			     struct rk_dma_heap_alloc *a, struct device *dev,
-			     u32 value),
-		    TP_ARGS(heap, a, dev, value),
+			     struct rk_dma_heap_alloc *a, const char *owner,
+			     struct device *dev, u32 value),
+		    TP_ARGS(heap, a, owner, dev, value),
 		    TP_STRUCT__entry(__array(char, heap, RK_TRACE_NAME_LEN)
 				     __array(char, owner, RK_DMA_HEAP_OWNER_LEN)
 				     __array(char, dev, RK_TRACE_NAME_LEN)
@@ -38,8 +41,8 @@ DECLARE_EVENT_CLASS(rk_dma_heap_buffer,
 				     __field(u32, value)),
 		    TP_fast_assign(strscpy(__entry->heap, heap->name,
 					   RK_TRACE_NAME_LEN);
-				   rk_dma_heap_owner(a, __entry->owner,
-						     RK_DMA_HEAP_OWNER_LEN);
+				   strscpy(__entry->owner, owner,
+					   RK_DMA_HEAP_OWNER_LEN);
 				   strscpy(__entry->dev, dev ? dev_name(dev) : "",
 					   RK_TRACE_NAME_LEN);
 				   __entry->start = a->start;
@@ -56,9 +59,9 @@ DECLARE_EVENT_CLASS(rk_dma_heap_buffer,
 /* an allocation, value microseconds after it was asked for */
 DEFINE_EVENT_PRINT(rk_dma_heap_buffer, rk_dma_heap_alloc,
 		   TP_PROTO(struct rk_dma_heap *heap,
-			    struct rk_dma_heap_alloc *a, struct device *dev,
-			    u32 value),
-		   TP_ARGS(heap, a, dev, value),
+			    struct rk_dma_heap_alloc *a, const char *owner,
+			    struct device *dev, u32 value),
+		   TP_ARGS(heap, a, owner, dev, value),
 		   TP_printk(RK_TRACE_BUFFER_FMT " latency_us=%u",
 			     __entry->heap, __entry->start, __entry->size,
 			     __entry->owner, __entry->pid, __entry->value)
@@ -67,9 +70,9 @@ DEFINE_EVENT_PRINT(rk_dma_heap_buffer, rk_dma_heap_alloc,
 /* the buffer's memory goes back to the heap, value ms after its allocation */
 DEFINE_EVENT_PRINT(rk_dma_heap_buffer, rk_dma_heap_free,
 		   TP_PROTO(struct rk_dma_heap *heap,
-			    struct rk_dma_heap_alloc *a, struct device *dev,
-			    u32 value),
-		   TP_ARGS(heap, a, dev, value),
+			    struct rk_dma_heap_alloc *a, const char *owner,
+			    struct device *dev, u32 value),
+		   TP_ARGS(heap, a, owner, dev, value),
 		   TP_printk(RK_TRACE_BUFFER_FMT " age_ms=%u",
 			     __entry->heap, __entry->start, __entry->size,
 			     __entry->owner, __entry->pid, __entry->value)
@@ -78,14 +81,14 @@ DEFINE_EVENT_PRINT(rk_dma_heap_buffer, rk_dma_heap_free,
 /* a device attaches to the buffer, or detaches */
 DEFINE_EVENT(rk_dma_heap_buffer, rk_dma_heap_attach,
 	     TP_PROTO(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
-		      struct device *dev, u32 value),
-	     TP_ARGS(heap, a, dev, value)
+		      const char *owner, struct device *dev, u32 value),
+	     TP_ARGS(heap, a, owner, dev, value)
 );
 
 DEFINE_EVENT(rk_dma_heap_buffer, rk_dma_heap_detach,
 	     TP_PROTO(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
-		      struct device *dev, u32 value),
-	     TP_ARGS(heap, a, dev, value)
+		      const char *owner, struct device *dev, u32 value),
+	     TP_ARGS(heap, a, owner, dev, value)
 );
 
 /*

@@ -292,6 +292,20 @@ static inline void rk_dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 #define rk_dma_buf_unmap_attachment dma_buf_unmap_attachment
 #endif
 
+/*
+ * rk_dma_reaches(dev, dma, phys): whether @dma, a streaming mapping of the
+ * bytes at @phys for @dev, is those bytes themselves as @dev sees them: no bounce buffer of swiotlb in between (nor an IOMMU). The
+ * translation is the DMA layer's own (<linux/dma-direct.h>, inline on every
+ * kernel; on ARM32 before 6.0 an architecture header of the same name).
+ */
+#include <linux/dma-direct.h>
+
+static inline bool rk_dma_reaches(struct device *dev, dma_addr_t dma,
+				  phys_addr_t phys)
+{
+	return dma == phys_to_dma(dev, phys);
+}
+
 /* KUnit maps files into a test's own mm from 6.12 (kunit_vm_mmap()) */
 #define RK_HAVE_KUNIT_VM_MMAP	RK_KERNEL_AT_LEAST(6, 12, 0)
 

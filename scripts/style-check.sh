@@ -22,7 +22,7 @@ result() {
 # make check names the kernels it tested (the BSP ones only with a tree)
 set -- ${RK_CHECK_KERNELS:-$RK_KERNELS}
 echo "TAP version 13"
-echo "1..$(( $# + 6 ))"
+echo "1..$(( $# + 7 ))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -107,4 +107,41 @@ SRC
   "$tmp/uapi" &&
   "${K_CROSS}gcc" -Wall -Werror -I"$RK_TOP/include/uapi" -c -o "$tmp/uapi.o" "$tmp/uapi.c"; } > "$tmp/uapi.log" 2>&1
 result $? "uapi header compiles standalone in user space (host and ARM)" "$tmp/uapi.log"
+
+# A program that also includes mainline's <linux/dma-heap.h> (librga's and
+# rknn's allocators do), in either order, or the C library's <fcntl.h>, and
+# one that uses the flag masks with no other header: each compiles without
+# a warning, and both ALLOC requests are the same (issue 22, item 10).
+uapi_prog() {
+	local h
+	for h in "$@"; do
+		echo "#include <$h>"
+	done
+	cat <<'SRC'
+int main(void)
+{
+	struct dma_heap_allocation_data d = { .fd_flags = O_RDWR | O_CLOEXEC };
+
+	return RK_DMA_HEAP_IOCTL_ALLOC == DMA_HEAP_IOCTL_ALLOC ||
+	       sizeof(d) != sizeof(struct rk_dma_heap_allocation_data) ||
+	       (d.fd_flags & ~RK_DMA_HEAP_VALID_FD_FLAGS) ||
+	       _IOC_SIZE(DMA_HEAP_IOCTL_ALLOC) != 24;
+}
+SRC
+}
+: > "$tmp/uapi2.log"
+for order in "linux/rk-dma-heap.h linux/dma-heap.h" \
+	"linux/dma-heap.h linux/rk-dma-heap.h" \
+	"fcntl.h linux/rk-dma-heap.h linux/dma-heap.h" "linux/rk-dma-heap.h"; do
+	# shellcheck disable=SC2086
+	uapi_prog $order > "$tmp/uapi2.c"
+	for cc in gcc arm-linux-gnueabihf-gcc aarch64-linux-gnu-gcc; do
+		if ! "$cc" -Wall -Wextra -Werror -I"$RK_TOP/include/uapi" \
+			-c -o "$tmp/uapi2.o" "$tmp/uapi2.c" >> "$tmp/uapi2.log" 2>&1; then
+			echo "$cc: #include <${order// />, <}> does not compile" >> "$tmp/uapi2.log"
+		fi
+	done
+done
+grep -q "does not compile" "$tmp/uapi2.log"; st=$(( $? == 0 ))
+result "$st" "uapi header with <linux/dma-heap.h> in either order, and alone with its flag masks" "$tmp/uapi2.log"
 exit $failed

@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "rk_test.h"
 #include "rk_fixture.h"
+#include "rk_clean_probe.h"
 
 /* Count "  Alloc by" lines and sum their sizes. */
 static int sum_allocs(const char *text, unsigned long long *sum)
@@ -306,6 +307,84 @@ RK_TEST(usage_node_hides_other_users_rows)
 	close(mine);
 	close(heap);
 	EXPECT_EQ(0LL, rk_info_total());
+}
+
+/* Walks of the heap's region (kprobe on rk_cma_region_walk) while @fn runs. */
+static int count_walks(const char *tracing, void (*fn)(void))
+{
+	char path[128], *text, *p;
+	int n = 0;
+
+	if (trace_write(tracing, "trace", "", O_TRUNC) ||
+	    trace_write(tracing, "events/kprobes/rkwalk/enable", "1", 0))
+		return -1;
+	fn();
+	trace_write(tracing, "events/kprobes/rkwalk/enable", "0", 0);
+	snprintf(path, sizeof(path), "%s/trace", tracing);
+	text = rk_read_text(path, NULL);
+	for (p = text; p && (p = strstr(p, "rkwalk:")); p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* 20 reads of the usage node by a user without CAP_SYS_ADMIN */
+static void read_usage_as_nobody(void)
+{
+	int i, status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		for (i = 0; i < 20; i++)
+			free(rk_read_text(RK_USAGE_NODE, NULL));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+}
+
+static void read_usage_three_times(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		free(rk_read_text(RK_USAGE_NODE, NULL));
+}
+
+/*
+ * Anyone may read the usage node, and its free-space figures come from a
+ * walk of every page of the region, under the heap's lock: what a reader
+ * without CAP_SYS_ADMIN asks costs a walk only after the heap changed.
+ * Root's reads are fresh each time.
+ */
+RK_TEST(unprivileged_usage_reads_walk_the_region_once)
+{
+	const char *tracing = tracefs();
+	int heap, fd, walks;
+
+	if (!tracing)
+		SKIP(return, "kernel without kprobe events (CONFIG_KPROBE_EVENTS)");
+	ASSERT_EQ(0, trace_write(tracing, "kprobe_events",
+				 "p:rkwalk rk_dma_heap:rk_cma_region_walk\n",
+				 O_APPEND)) TH_LOG("no walk function to probe");
+	heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, heap);
+	fd = rk_alloc(heap, 64 << 10);
+	ASSERT_LE(0, fd);
+
+	walks = count_walks(tracing, read_usage_as_nobody);
+	EXPECT_LE(0, walks);
+	EXPECT_GE(1, walks) TH_LOG("20 unprivileged reads walked the region %d times", walks);
+	walks = count_walks(tracing, read_usage_three_times);
+	EXPECT_EQ(3, walks);
+	/* a change of the heap: the next unprivileged read walks again */
+	close(fd);
+	walks = count_walks(tracing, read_usage_as_nobody);
+	EXPECT_EQ(1, walks);
+
+	trace_write(tracing, "kprobe_events", "-:rkwalk\n", O_APPEND);
+	close(heap);
 }
 
 RK_TEST(enomem_says_why_in_dmesg)

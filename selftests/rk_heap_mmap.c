@@ -140,6 +140,44 @@ TEST_F_TIMEOUT(buf, private_mapping_is_refused, RK_TIMEOUT)
 		munmap(p, RK_PAGE);
 }
 
+/*
+ * A buffer allocated read-only (fd_flags O_RDONLY, as mpp derives its
+ * mapping from fcntl(F_GETFL)) maps MAP_SHARED with PROT_READ and shows
+ * the buffer's bytes; the kernel clears VM_SHARED for such a mapping and
+ * keeps VM_MAYSHARE. Writing through it is refused by the kernel (EACCES),
+ * and a private mapping is still refused.
+ */
+TEST_F_TIMEOUT(buf, read_only_buffer_maps_shared_read_only, RK_TIMEOUT)
+{
+	unsigned char *p;
+	int ro;
+
+	ro = rk_alloc_req(self->heap, RK_DMA_HEAP_IOCTL_ALLOC, 2 * RK_PAGE,
+			  O_RDONLY | O_CLOEXEC, 0);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(O_RDONLY, fcntl(ro, F_GETFL) & O_ACCMODE);
+	p = mmap(NULL, 2 * RK_PAGE, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap(PROT_READ, MAP_SHARED): %s",
+					    strerror(errno));
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(0, p[2 * RK_PAGE - 1]);
+	munmap(p, 2 * RK_PAGE);
+
+	p = mmap(NULL, RK_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, RK_PAGE, PROT_READ, MAP_PRIVATE, ro, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(EINVAL, errno);
+	close(ro);
+
+	/* the fixture's read-write buffer, mapped read-only, as before */
+	p = mmap(NULL, RK_PAGE, PROT_READ, MAP_SHARED, self->fd, RK_PAGE);
+	ASSERT_TRUE(p != MAP_FAILED);
+	EXPECT_EQ(2, p[0]);
+	munmap(p, RK_PAGE);
+}
+
 TEST_F_TIMEOUT(buf, share_with_another_process, RK_TIMEOUT)
 {
 	struct dma_buf_sync sync;

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Three heap nodes (qemu-virt-overlay-carvepool.dts): rk-dma-heap-cma on
+# Four heap nodes (qemu-virt-overlay-carvepool.dts): rk-dma-heap-cma on
 # its CMA region; rk-dma-heap-carveout, named by rockchip,heap-name, on a
-# "shared-dma-pool" that is neither reusable nor no-map; and one whose
-# rockchip,heap-name is not valid. arm64 kernels keep the pool reserved
+# "shared-dma-pool" that is neither reusable nor no-map; one whose
+# rockchip,heap-name is not valid; and one on a carve-out whose base is
+# not page-aligned, which is refused. arm64 kernels keep the pool reserved
 # and the second heap serves it as a carve-out; ARM32 kernels give it back
 # to the system at boot, and the module must register no heap for it and
 # say what to write instead.
@@ -47,7 +48,7 @@ carve_buffer() {
 		"$(echo "$top" | grep -c '^REGION: rk-dma-heap-cma, 65536 KiB at 0x')"
 }
 
-tap_plan 8
+tap_plan 9
 case "$(uname -m)" in
 aarch64)
 	tap_check "the kernel kept the pool reserved" expect_eq "lines" 1 \
@@ -63,6 +64,9 @@ tap_check "$CMA serves a buffer beside the others" \
 	expect_eq "rk_heap_as" "mapped 65536" "$(rk_heap_as 0 0 -)"
 tap_check "one dmesg line refuses the invalid name" expect_eq "lines" 1 \
 	"$(dmesg_count "rk-dma-heap-badname: no heap registered: rockchip,heap-name must be one string, not empty, without '/'")"
+tap_check "one dmesg line refuses the carve-out that is not page-aligned" \
+	expect_eq "lines" 1 \
+	"$(dmesg_count "rk-dma-heap-unaligned: no heap registered: memory-region /reserved-memory/unaligned-region@5f000800 (0x0*5f000800, 1024 KiB) is not page-aligned: a carve-out must start and end on a page boundary$")"
 tap_check "only the two heaps' nodes exist" expect_eq "nodes" \
 	"$([ "$(uname -m)" = aarch64 ] && echo 'rk-dma-heap-carveout rk-dma-heap-cma' || echo rk-dma-heap-cma)" \
 	"$(ls /dev/rk_dma_heap | sort | tr '\n' ' ' | sed 's/ $//')"

@@ -17,6 +17,7 @@
 #include <linux/dma-buf.h>
 #include <linux/err.h>
 #include <linux/kconfig.h>
+#include <linux/module.h>
 #include <linux/types.h>
 #include <asm/pgtable.h>
 #include <uapi/linux/rk-dma-heap.h>
@@ -41,6 +42,9 @@ struct seq_file;
  * @pooled:	bytes the heap keeps for reuse: free for its allocations,
  *		lent to the system only once the heap gives them back
  * @largest_free: the largest free block in bytes
+ * @may_reuse:	in: @outside and @largest_free may be those the heap found
+ *		last if it changed nothing since (for readers anyone may be:
+ *		a look at the whole region costs a walk of its pages)
  */
 struct rk_dma_heap_region_info {
 	phys_addr_t base;
@@ -49,6 +53,7 @@ struct rk_dma_heap_region_info {
 	size_t outside;
 	size_t pooled;
 	size_t largest_free;
+	bool may_reuse;
 };
 
 /**
@@ -126,6 +131,13 @@ rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info)
 	return ERR_PTR(-ENODEV);
 }
 
+static inline struct rk_dma_heap *
+__rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info,
+		  struct module *owner)
+{
+	return ERR_PTR(-ENODEV);
+}
+
 static inline struct dma_buf *
 rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 			 unsigned int fd_flags, unsigned int heap_flags,
@@ -192,7 +204,13 @@ static inline struct cma *rk_dma_heap_get_cma(void)
 #else
 struct rk_dma_heap *rk_dma_heap_find(const char *name);
 void rk_dma_heap_put(struct rk_dma_heap *heap);
-struct rk_dma_heap *rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info);
+struct rk_dma_heap *__rk_dma_heap_add(const struct rk_dma_heap_export_info *exp_info,
+				      struct module *owner);
+/*
+ * A heap's operations are the caller's module's code: that module is held
+ * around every call into them, and its heaps go when it is unloaded.
+ */
+#define rk_dma_heap_add(exp_info) __rk_dma_heap_add(exp_info, THIS_MODULE)
 
 struct dma_buf *rk_dma_heap_buffer_alloc(struct rk_dma_heap *heap, size_t len,
 					 unsigned int fd_flags,

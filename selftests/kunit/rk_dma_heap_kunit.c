@@ -5,7 +5,9 @@
  * Results: /sys/kernel/debug/kunit/rk_dma_heap_api/results.
  */
 #include <kunit/test.h>
+#include <linux/device.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -51,6 +53,9 @@ static void find_put_and_getters(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, dev_name(rk_dma_heap_get_dev(heap)),
 			   "rk-dma-heap");
 	KUNIT_EXPECT_NOT_NULL(test, rk_dma_heap_get_drvdata(heap));
+	/* the region may lie anywhere in RAM: above 4 GiB on large boards */
+	KUNIT_EXPECT_EQ(test, dma_get_mask(rk_dma_heap_get_dev(heap)),
+			(u64)(dma_addr_t)DMA_BIT_MASK(64));
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_name(NULL));
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_dev(NULL));
 	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_drvdata(NULL));
@@ -398,6 +403,35 @@ static void uncached_mappings(struct kunit *test)
 #endif
 
 /*
+ * A driver keeps the heap it found while the heap's idle device is unbound:
+ * the heap's state is freed, and nothing of it is handed out any more.
+ * Bound again, the device serves a new heap.
+ */
+static void removed_heap_hands_out_nothing(struct kunit *test)
+{
+	struct rk_dma_heap *heap = heap_get(test), *again;
+	struct device *dev = get_device(rk_dma_heap_get_dev(heap));
+	struct dma_buf *buf;
+
+	device_release_driver(dev);
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_drvdata(heap));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_dev(heap));
+	KUNIT_EXPECT_NULL(test, rk_dma_heap_get_cma());
+	buf = rk_dma_heap_buffer_alloc(heap, PAGE_SIZE, O_RDWR, 0, NULL);
+	KUNIT_EXPECT_EQ(test, err_of(buf), -ENODEV);
+	rk_dma_heap_put(heap);
+
+	KUNIT_EXPECT_EQ(test, device_attach(dev), 1);
+	put_device(dev);
+	again = rk_dma_heap_find(RK_DMA_HEAP_CMA_NAME);
+	KUNIT_ASSERT_NOT_NULL(test, again);
+	KUNIT_EXPECT_NOT_NULL(test, rk_dma_heap_get_drvdata(again));
+	KUNIT_EXPECT_PTR_EQ(test, rk_dma_heap_get_dev(again), dev);
+	rk_dma_heap_put(again);
+}
+
+/*
  * videobuf2-cma-sg never calls rk_dma_heap_put(): do the same, so that the
  * guest's lifecycle test sees rk_dma_heap unload anyway (with a dmesg line).
  */
@@ -421,6 +455,7 @@ static struct kunit_case rk_dma_heap_api_cases[] = {
 #if RK_HAVE_KUNIT_VM_MMAP || defined(kunit_skip)
 	KUNIT_CASE(uncached_mappings),
 #endif
+	KUNIT_CASE(removed_heap_hands_out_nothing),
 	KUNIT_CASE(find_without_put),
 	{}
 };

@@ -12,6 +12,17 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/*
+ * O_CLOEXEC and O_ACCMODE, for RK_DMA_HEAP_VALID_FD_FLAGS: in a program
+ * they come from the C library's <fcntl.h>, as it expects; <linux/fcntl.h>
+ * would clash with that one (both define struct flock).
+ */
+#ifdef __KERNEL__
+#include <linux/fcntl.h>
+#elif !defined(O_CLOEXEC)
+#include <fcntl.h>
+#endif
+
 /* fd_flags the allocation ioctl accepts for the returned dma-buf fd */
 #define RK_DMA_HEAP_VALID_FD_FLAGS (O_CLOEXEC | O_ACCMODE)
 
@@ -45,11 +56,28 @@ struct rk_dma_heap_allocation_data {
 #define RK_DMA_HEAP_IOCTL_ALLOC	_IOWR(RK_DMA_HEAP_IOC_MAGIC, 0x0, \
 				      struct rk_dma_heap_allocation_data)
 
-/* The same request under mainline's <linux/dma-heap.h> name and magic. */
+/*
+ * The same request under mainline's name and magic: from <linux/dma-heap.h>
+ * where there is one, so that a program may include both headers in either
+ * order; else defined here as mainline defines it.
+ */
+#if defined(__has_include)
+#if __has_include("linux/dma-heap.h")
+#include <linux/dma-heap.h>
+#endif
+#endif
+
 #ifndef DMA_HEAP_IOCTL_ALLOC
+struct dma_heap_allocation_data {
+	__u64 len;
+	__u32 fd;
+	__u32 fd_flags;
+	__u64 heap_flags;
+};
+
 #define DMA_HEAP_IOC_MAGIC		'H'
 #define DMA_HEAP_IOCTL_ALLOC	_IOWR(DMA_HEAP_IOC_MAGIC, 0x0, \
-				      struct rk_dma_heap_allocation_data)
+				      struct dma_heap_allocation_data)
 #endif
 
 #endif /* _UAPI_LINUX_RK_DMA_HEAP_H */
