@@ -53,6 +53,7 @@ static int section_index(const char *name)
 {
 	char line[256], want[96];
 	int k = -1, idx = -1, in = 0;
+	unsigned long long kib;
 	FILE *f = fopen(RK_USAGE_NODE, "r");
 
 	if (!f)
@@ -61,7 +62,7 @@ static int section_index(const char *name)
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "heap ", 5)) {
 			in = !strcmp(line, want);
-		} else if (!strncmp(line, "region ", 7)) {
+		} else if (sscanf(line, "region %llu KiB, used", &kib) == 1) {
 			k++;
 			if (in)
 				idx = k;
