@@ -860,8 +860,8 @@ static void rk_dma_heap_orphan_contig_free(struct rk_dma_heap *heap,
 					   struct page *pages, size_t len,
 					   const char *name)
 {
-	pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: the module that added the heap is gone\n",
-	       heap->name, len, page_to_pfn(pages));
+	pr_err_ratelimited("%s: refusing to free %zu bytes at pfn 0x%lx: the module that added the heap is gone\n",
+			   heap->name, len, page_to_pfn(pages));
 }
 
 static const struct rk_dma_heap_ops rk_dma_heap_orphan_ops = {

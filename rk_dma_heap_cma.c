@@ -814,7 +814,16 @@ static void rk_cma_sync_attachment(struct rk_cma_buffer *buf,
 	if (buf->uncached && !for_cpu)
 		dma_sync_single_range_for_cpu(h->dev, buf->dma, offset, len,
 					      DMA_FROM_DEVICE);
-	rk_cma_sync_sgt(a->dev, &a->sgt, offset, len, dir, for_cpu);
+	/*
+	 * The whole buffer as the mapping it is: DMA-API debugging tells a
+	 * device's several mappings of one buffer apart only so.
+	 */
+	if (!offset && len == buf->len && for_cpu)
+		dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+	else if (!offset && len == buf->len)
+		dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+	else
+		rk_cma_sync_sgt(a->dev, &a->sgt, offset, len, dir, for_cpu);
 	if (buf->uncached && for_cpu)
 		rk_cma_uncache(h, buf->dma + offset, len);
 }

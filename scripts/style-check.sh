@@ -22,7 +22,7 @@ result() {
 # make check names the kernels it tested (the BSP ones only with a tree)
 set -- ${RK_CHECK_KERNELS:-$RK_KERNELS}
 echo "TAP version 13"
-echo "1..$(( $# + 7 ))"
+echo "1..$(( $# + 8 ))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -36,6 +36,29 @@ for v in "$@"; do
 		result "$st" "module builds without warnings (W=1) on Linux $v" "$w"
 	fi
 done
+
+# Where the kernel patches every function's entry for ftrace (arm64's
+# DYNAMIC_FTRACE_WITH_CALL_OPS), loading a module with a function below the
+# kernel's CONFIG_FUNCTION_ALIGNMENT hits a BUG(). GCC before 14 does not
+# align functions it finds cold (one that only prints, say), and Debian's
+# kernels are built with a newer GCC than ours: check every module.
+: > "$tmp/align"
+for v in "$@"; do
+	kd=$(cat "$RK_TOP/out/$v/kernel-dir" 2>/dev/null)/kdir
+	align=$(sed -n 's/^CONFIG_FUNCTION_ALIGNMENT=//p' "$kd/.config" 2>/dev/null)
+	grep -q '^CONFIG_DYNAMIC_FTRACE_WITH_CALL_OPS=y' "$kd/.config" 2>/dev/null ||
+		continue
+	rk_kernel "$v"
+	for ko in $(find "$RK_TOP/out/$v/module" -name '*.ko'); do
+		"${K_CROSS}readelf" -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND" { print $2, $8 }' |
+		while read -r addr name; do
+			[ $(( 0x$addr % align )) = 0 ] ||
+				echo "Linux $v: ${ko##*/}: $name at 0x$addr is not aligned to $align bytes"
+		done
+	done
+done >> "$tmp/align"
+[ -s "$tmp/align" ]; st=$(( $? == 0 ))
+result "$st" "every function of the modules is aligned as ftrace's call ops need" "$tmp/align"
 
 # checkpatch and kernel-doc of the newest series; sparse and dkms on the
 # 6.12 ARM32 debug kernel (bookworm's sparse predates newer headers).

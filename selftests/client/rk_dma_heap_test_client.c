@@ -15,6 +15,14 @@
  *   attach SLOT		dma_buf_attach() + map, as an importer does
  *   detach SLOT		unmap + detach the newest attachment
  *   vmap SLOT			dma_buf_vmap(); result "sum S" of all bytes
+ *   dwrite SLOT BYTE		the device's DMA engine writes BYTE (decimal,
+ *				0..255) to every byte of the newest attachment's
+ *				mapping
+ *   dread SLOT			the device's DMA engine reads that mapping:
+ *				result "len L fnv 0xH first 0xB same N": its
+ *				length, the 32-bit FNV-1a hash of its bytes in
+ *				order, its first byte and how many bytes equal
+ *				the first
  *   free SLOT			free a buffer or contiguous pages
  *   info SLOT			result "phys 0x.. len N"
  *   unbind-heap 0		unbind the heap's platform device from its driver,
@@ -117,6 +125,88 @@ static int client_vmap(struct client *c, struct client_slot *s)
 	return ret;
 }
 
+/*
+ * The device's DMA engine. What it reads and writes is the memory at the
+ * DMA addresses of a mapping, segment by segment. QEMU's virt machine has
+ * no IOMMU and no DMA offset: a DMA address is the physical address the
+ * device reaches, which is the buffer's own page or, where the mapping
+ * bounced, a swiotlb slot. The CPU stands in for the engine through the
+ * kernel's linear map of that page (QEMU has no cache to go past). A DMA
+ * address without a struct page, not in RAM, or in highmem (outside the
+ * linear map; the test guests have none) is refused with -EINVAL before
+ * anything is touched.
+ */
+struct client_dma {
+	int byte;	/* the byte to write, or -1 to read */
+	size_t len;
+	u32 fnv;
+	u8 first;
+	size_t same;
+};
+
+static bool client_dma_is_ram(phys_addr_t phys, size_t len)
+{
+	unsigned long pfn;
+
+	for (pfn = PHYS_PFN(phys); pfn <= PHYS_PFN(phys + len - 1); pfn++)
+		if (!pfn_valid(pfn) || !page_is_ram(pfn) ||
+		    PageHighMem(pfn_to_page(pfn)))
+			return false;
+	return true;
+}
+
+/* Read or write [@phys, @phys + @len), page by page. */
+static void client_dma_range(struct client_dma *d, phys_addr_t phys,
+			     size_t len)
+{
+	size_t off, piece, i;
+	u8 *p;
+
+	while (len) {
+		off = offset_in_page(phys);
+		piece = min_t(size_t, len, PAGE_SIZE - off);
+		p = page_address(pfn_to_page(PHYS_PFN(phys)));
+		if (d->byte >= 0) {
+			memset(p + off, d->byte, piece);
+		} else {
+			if (!d->len)
+				d->first = p[off];
+			for (i = 0; i < piece; i++) {
+				d->fnv = (d->fnv ^ p[off + i]) * 0x01000193;
+				d->same += p[off + i] == d->first;
+			}
+		}
+		d->len += piece;
+		phys += piece;
+		len -= piece;
+	}
+}
+
+static int client_dma(struct client *c, struct client_slot *s, int byte)
+{
+	struct client_dma d = { .byte = byte, .fnv = 0x811c9dc5 };
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	int i;
+
+	if (!s->natt)
+		return -EINVAL;
+	sgt = s->sgt[s->natt - 1];
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		if (!sg_dma_len(sg) ||
+		    !client_dma_is_ram((phys_addr_t)sg_dma_address(sg),
+				       sg_dma_len(sg)))
+			return -EINVAL;
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		client_dma_range(&d, (phys_addr_t)sg_dma_address(sg),
+				 sg_dma_len(sg));
+	if (byte < 0)
+		snprintf(c->result, sizeof(c->result),
+			 "len %zu fnv 0x%08x first 0x%02x same %zu", d.len,
+			 d.fnv, d.first, d.same);
+	return 0;
+}
+
 static void client_free(struct client *c, struct client_slot *s)
 {
 	while (s->natt)
@@ -198,6 +288,12 @@ static int client_cmd(struct client *c, char *line)
 		client_detach(s);
 	} else if (!strcmp(cmd, "vmap")) {
 		return client_vmap(c, s);
+	} else if (!strcmp(cmd, "dwrite")) {
+		if (n < 3 || len > 0xff)
+			return -EINVAL;
+		return client_dma(c, s, len);
+	} else if (!strcmp(cmd, "dread")) {
+		return client_dma(c, s, -1);
 	} else if (!strcmp(cmd, "unbind-heap")) {
 		device_release_driver(c->heap_dev);
 	} else if (!strcmp(cmd, "bind-heap")) {
