@@ -251,8 +251,9 @@ void rk_dma_heap_unhold(struct rk_dma_heap *heap)
  * The registry's lock is not held while the caller reads them: a reader
  * of a node never delays the frees, which take it.
  *
- * Return: the number of heaps held, in registration order; give them back
- * with rk_dma_heap_put_all().
+ * Return: the number of heaps held: rk-dma-heap-cma first, the heap whose
+ * sections Rockchip's tools read first in the nodes, then the others in
+ * registration order; give them back with rk_dma_heap_put_all().
  */
 unsigned int rk_dma_heap_get_all(struct rk_dma_heap **heaps)
 {
@@ -265,7 +266,13 @@ unsigned int rk_dma_heap_get_all(struct rk_dma_heap **heaps)
 		if (n == RK_DMA_HEAP_MAX_HEAPS)
 			break;
 		refcount_inc(&heap->users);
-		heaps[n++] = heap;
+		if (!strcmp(heap->name, RK_DMA_HEAP_CMA_NAME)) {
+			memmove(&heaps[1], &heaps[0], n * sizeof(*heaps));
+			heaps[0] = heap;
+			n++;
+		} else {
+			heaps[n++] = heap;
+		}
 	}
 	mutex_unlock(&rk_dma_heap_list_lock);
 	for (i = 0; i < n; i++) {

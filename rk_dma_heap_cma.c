@@ -1499,25 +1499,28 @@ static int rk_cma_heap_name(struct device *dev, const char **name)
 }
 
 /*
- * Whether our device's streaming mappings of the region are its very
- * pages. With a 64-bit mask they are, unless the kernel bounces every
- * mapping (swiotlb=force) or gave the device a pool of its own: then a
- * mapping is a copy, and cache maintenance through it never touches the
- * buffer.
+ * Whether our device's streaming mappings are the very pages mapped. With
+ * a 64-bit mask they are, unless the kernel bounces every mapping
+ * (swiotlb=force) or gave the device a pool of its own: then a mapping is
+ * a copy, and cache maintenance through it never touches the buffer. The
+ * page tried is one of our own: a bounce copies what it maps.
  */
 static bool rk_cma_dev_reaches(struct rk_cma_heap *h)
 {
+	struct page *page = alloc_page(GFP_KERNEL);
+	bool reaches = false;
 	dma_addr_t dma;
-	bool reaches;
 
-	dma = dma_map_page_attrs(h->dev, pfn_to_page(PHYS_PFN(h->base)), 0, PAGE_SIZE,
-				 DMA_BIDIRECTIONAL,
-				 DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN);
-	if (dma_mapping_error(h->dev, dma))
+	if (!page)
 		return false;
-	reaches = rk_dma_reaches(h->dev, dma, h->base);
-	dma_unmap_page_attrs(h->dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL,
-			     DMA_ATTR_SKIP_CPU_SYNC);
+	dma = dma_map_page_attrs(h->dev, page, 0, PAGE_SIZE, DMA_BIDIRECTIONAL,
+				 DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN);
+	if (!dma_mapping_error(h->dev, dma)) {
+		reaches = rk_dma_reaches(h->dev, dma, page_to_phys(page));
+		dma_unmap_page_attrs(h->dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL,
+				     DMA_ATTR_SKIP_CPU_SYNC);
+	}
+	__free_page(page);
 	return reaches;
 }
 
