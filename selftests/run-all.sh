@@ -17,7 +17,8 @@ if [ $# -eq 0 ]; then
 		/tests/bin/rk_heap_stress /tests/access.sh /tests/unbind.sh /tests/bin/rk_heap_faults \
 		/tests/lifecycle.sh /tests/dma_heap.sh /tests/bin/rk_heap_dmaheap
 fi
-# A real-time kernel (/sys/kernel/realtime exists only there) runs the
+# A real-time kernel (mainline's say PREEMPT_RT in uname -v; those of the
+# RT patch set have /sys/kernel/realtime) runs the
 # suite with every trace event of the module on: their assign code runs
 # with preemption off, where a lock that sleeps on PREEMPT_RT must not be
 # taken, and lockdep and DEBUG_ATOMIC_SLEEP report it. They are switched on
@@ -25,8 +26,10 @@ fi
 # starts with its events off) and after each insmod of lifecycle.sh.
 . /tests/tap.sh
 RK_RT_TRACE=
-if [ "$(cat /sys/kernel/realtime 2>/dev/null)" = 1 ]; then
-	RK_RT_TRACE=1
+case "$(uname -v) $(cat /sys/kernel/realtime 2>/dev/null)" in
+*PREEMPT_RT*|*" 1") RK_RT_TRACE=1 ;;
+esac
+if [ "$RK_RT_TRACE" = 1 ]; then
 	[ -d /sys/kernel/tracing/events ] ||
 		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 fi
