@@ -56,19 +56,6 @@ FIXTURE_TEARDOWN_PARENT(bounce)
 	rk_fixture_check(_metadata);
 }
 
-/* A buffer of @len bytes with @flags through the node; the fd or -errno. */
-static int alloc_flags(size_t len, uint64_t flags)
-{
-	int heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC), fd;
-
-	if (heap < 0)
-		return -errno;
-	fd = rk_alloc_req(heap, RK_DMA_HEAP_IOCTL_ALLOC, len,
-			  O_RDWR | O_CLOEXEC, flags);
-	close(heap);
-	return fd;
-}
-
 static int buf_sync(int fd, __u64 flags)
 {
 	struct dma_buf_sync sync = { .flags = flags };
@@ -87,7 +74,7 @@ static int setup_import(struct __test_metadata *_metadata,
 	int ret;
 
 	self->len = len;
-	self->fd = alloc_flags(len, flags);
+	self->fd = rk_alloc_flags(len, flags);
 	if (self->fd < 0) {
 		TH_LOG("allocating %zu bytes (heap_flags 0x%llx): %s", len,
 		       (unsigned long long)flags, strerror(-self->fd));
@@ -126,16 +113,6 @@ static uint32_t fnv1a(const unsigned char *p, size_t len)
 	for (i = 0; i < len; i++)
 		h = (h ^ p[i]) * 0x01000193;
 	return h;
-}
-
-/* the number of bytes of @p that are not @byte */
-static size_t not_byte(const unsigned char *p, size_t len, int byte)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		n += p[i] != byte;
-	return n;
 }
 
 /*
@@ -187,7 +164,7 @@ TEST_F_TIMEOUT(bounce, device_writes_reach_the_cpu, RK_TIMEOUT)
 		for (r = 0; r < 2; r++) {
 			ASSERT_EQ(0, client(NPU, "dwrite 0 %d", bytes[r]));
 			ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
-			bad = not_byte(self->p, self->len, bytes[r]);
+			bad = rk_not_byte(self->p, self->len, bytes[r]);
 			EXPECT_EQ(0U, bad)
 				TH_LOG("%zu bytes, device wrote 0x%02x: the CPU reads %zu other bytes (first 0x%02x)",
 				       self->len, bytes[r], bad, self->p[0]);
@@ -212,7 +189,7 @@ TEST_F_TIMEOUT(bounce, device_writes_survive_the_unmap, RK_TIMEOUT)
 		ASSERT_EQ(0, client(NPU, "dwrite 0 %d", 0x5e));
 		ASSERT_EQ(0, client(NPU, "detach 0"));
 		ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
-		bad = not_byte(self->p, self->len, 0x5e);
+		bad = rk_not_byte(self->p, self->len, 0x5e);
 		EXPECT_EQ(0U, bad)
 			TH_LOG("%zu bytes, device wrote 0x5e and unmapped: the CPU reads %zu other bytes (first 0x%02x)",
 			       self->len, bad, self->p[0]);
@@ -247,14 +224,14 @@ TEST_F_TIMEOUT(bounce, idle_buffers_hold_no_swiotlb_slot, RK_TIMEOUT)
 	ASSERT_NE(~0UL, before);
 
 	for (i = 0; i < nbufs; i++) {
-		fds[i] = alloc_flags(bufs[i], variant->heap_flags);
+		fds[i] = rk_alloc_flags(bufs[i], variant->heap_flags);
 		ASSERT_LE(0, fds[i])
 			TH_LOG("allocating %zu bytes: %s", bufs[i], strerror(-fds[i]));
 		maps[i] = mmap(NULL, bufs[i], PROT_READ | PROT_WRITE,
 			       MAP_SHARED, fds[i], 0);
 		ASSERT_TRUE(maps[i] != MAP_FAILED);
 		ASSERT_EQ(0, buf_sync(fds[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
-		EXPECT_EQ(0U, not_byte(maps[i], bufs[i], 0)) TH_LOG("%zu bytes", bufs[i]);
+		EXPECT_EQ(0U, rk_not_byte(maps[i], bufs[i], 0)) TH_LOG("%zu bytes", bufs[i]);
 		memset(maps[i], 0x6b, bufs[i]);
 		ASSERT_EQ(0, buf_sync(fds[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 	}
@@ -271,7 +248,7 @@ TEST_F_TIMEOUT(bounce, idle_buffers_hold_no_swiotlb_slot, RK_TIMEOUT)
 	/* the CPU still reads what it wrote after a sync for the CPU */
 	for (i = 0; i < nbufs; i++) {
 		ASSERT_EQ(0, buf_sync(fds[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
-		EXPECT_EQ(0U, not_byte(maps[i], bufs[i], 0x6b))
+		EXPECT_EQ(0U, rk_not_byte(maps[i], bufs[i], 0x6b))
 			TH_LOG("%zu bytes: a sync for the CPU changed the buffer", bufs[i]);
 		ASSERT_EQ(0, buf_sync(fds[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
 	}

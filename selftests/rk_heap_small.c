@@ -318,6 +318,17 @@ static void release_all(struct __test_metadata *_metadata,
 	EXPECT_EQ(self->size >> 10, u.free);
 }
 
+/* The heap is full, exactly: check every buffer, then free them all. */
+static void full_then_release(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(small) *self)
+{
+	EXPECT_EQ(self->size, self->bytes)
+		TH_LOG("%d buffers hold %zu bytes of the region's %llu", self->n,
+		       self->bytes, (unsigned long long)self->size);
+	check_held(_metadata, self);
+	release_all(_metadata, self);
+}
+
 FIXTURE_SETUP(small)
 {
 	const char *env = getenv("RK_SMALL_HEAP");
@@ -388,11 +399,7 @@ TEST_F_TIMEOUT(small, small_buffers_fill_the_region, RK_TIMEOUT)
 		i++;
 	EXPECT_EQ(-ENOMEM, ret) TH_LOG("%zu bytes: %s", sizes[i % 6], strerror(-ret));
 	hold_until_enomem(_metadata, self, RK_PAGE);
-	EXPECT_EQ(self->size, self->bytes)
-		TH_LOG("%d buffers hold %zu bytes of the region's %llu", self->n,
-		       self->bytes, (unsigned long long)self->size);
-	check_held(_metadata, self);
-	release_all(_metadata, self);
+	full_then_release(_metadata, self);
 }
 
 /*
@@ -405,11 +412,7 @@ TEST_F_TIMEOUT(small, large_then_small_buffers_fill_the_region, RK_TIMEOUT)
 	hold_until_enomem(_metadata, self, 512 << 10);
 	hold_until_enomem(_metadata, self, 64 << 10);
 	hold_until_enomem(_metadata, self, RK_PAGE);
-	EXPECT_EQ(self->size, self->bytes)
-		TH_LOG("%d buffers hold %zu bytes of the region's %llu", self->n,
-		       self->bytes, (unsigned long long)self->size);
-	check_held(_metadata, self);
-	release_all(_metadata, self);
+	full_then_release(_metadata, self);
 }
 
 /*

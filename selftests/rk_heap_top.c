@@ -512,16 +512,7 @@ static void check_region(struct __test_metadata *_metadata,
 /* The number of heaps: the nodes of /dev/rk_dma_heap. */
 static int count_heaps(void)
 {
-	DIR *d = opendir("/dev/rk_dma_heap");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return rk_dir_entries("/dev/rk_dma_heap");
 }
 
 /*

@@ -13,28 +13,6 @@
 #include "rk_test.h"
 #include "rk_fixture.h"
 
-static int alloc_uncached(size_t len)
-{
-	int heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC), fd;
-
-	if (heap < 0)
-		return -errno;
-	fd = rk_alloc_req(heap, RK_DMA_HEAP_IOCTL_ALLOC, len,
-			  O_RDWR | O_CLOEXEC, RK_DMA_HEAP_UNCACHED);
-	close(heap);
-	return fd;
-}
-
-/* the number of bytes of @p that are not @byte */
-static size_t not_byte(const unsigned char *p, size_t len, int byte)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		n += p[i] != byte;
-	return n;
-}
-
 /*
  * Sizes from a page to 4 MiB: zeroed, mapped, what is written reads back,
  * and the info node has the buffer at its size.
@@ -48,15 +26,15 @@ RK_TEST(uncached_buffers_are_zeroed_and_mapped)
 	int fd;
 
 	for (i = 0; i < 4; i++) {
-		fd = alloc_uncached(sizes[i]);
+		fd = rk_alloc_flags(sizes[i], RK_DMA_HEAP_UNCACHED);
 		ASSERT_LE(0, fd) TH_LOG("%zu bytes: %s", sizes[i], strerror(-fd));
 		ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
 		EXPECT_EQ(sizes[i], info.size);
 		p = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_TRUE(p != MAP_FAILED);
-		EXPECT_EQ(0U, not_byte(p, sizes[i], 0));
+		EXPECT_EQ(0U, rk_not_byte(p, sizes[i], 0));
 		memset(p, 0x3c, sizes[i]);
-		EXPECT_EQ(0U, not_byte(p, sizes[i], 0x3c));
+		EXPECT_EQ(0U, rk_not_byte(p, sizes[i], 0x3c));
 		munmap(p, sizes[i]);
 		close(fd);
 	}
@@ -78,7 +56,7 @@ RK_TEST(memory_changing_kind_comes_back_zeroed)
 	ASSERT_LE(0, heap);
 	rk_pool_drain();
 	for (round = 0; round < 4; round++) {
-		fd = round & 1 ? alloc_uncached(len) : rk_alloc(heap, len);
+		fd = round & 1 ? rk_alloc_flags(len, RK_DMA_HEAP_UNCACHED) : rk_alloc(heap, len);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, rk_info_lookup(rk_ino(fd), &info));
 		if (!round)
@@ -86,7 +64,7 @@ RK_TEST(memory_changing_kind_comes_back_zeroed)
 		EXPECT_EQ(first, info.start) TH_LOG("round %d: not the pool's memory", round);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_TRUE(p != MAP_FAILED);
-		EXPECT_EQ(0U, not_byte(p, len, 0)) TH_LOG("round %d", round);
+		EXPECT_EQ(0U, rk_not_byte(p, len, 0)) TH_LOG("round %d", round);
 		memset(p, 0xa5, len);
 		munmap(p, len);
 		close(fd);
@@ -106,7 +84,7 @@ RK_TEST(importer_reads_what_was_written_without_sync)
 	size_t i;
 	int fd;
 
-	fd = alloc_uncached(len);
+	fd = rk_alloc_flags(len, RK_DMA_HEAP_UNCACHED);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_TRUE(p != MAP_FAILED);
@@ -138,7 +116,7 @@ RK_TEST(sync_is_accepted)
 	unsigned int i;
 	int fd;
 
-	fd = alloc_uncached(RK_PAGE);
+	fd = rk_alloc_flags(RK_PAGE, RK_DMA_HEAP_UNCACHED);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 4; i++) {
 		sync.flags = flags[i];

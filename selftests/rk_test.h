@@ -450,10 +450,26 @@ static inline long long rk_info_total(void)
  * The test client's devices (rk_dma_heap_test_client.ko, loaded by
  * module.sh): vendor-driver-style users of the heap, driven by commands.
  */
-/* The number of open fds of this process. */
-static inline int rk_count_fds(void)
+/*
+ * A buffer of @len bytes with @heap_flags, through a node of its own that
+ * is closed again: the dma-buf fd, or -errno.
+ */
+static inline int rk_alloc_flags(uint64_t len, uint64_t heap_flags)
 {
-	DIR *d = opendir("/proc/self/fd");
+	int heap = open(RK_HEAP_NODE, O_RDWR | O_CLOEXEC), fd;
+
+	if (heap < 0)
+		return -errno;
+	fd = rk_alloc_req(heap, RK_DMA_HEAP_IOCTL_ALLOC, len,
+			  O_RDWR | O_CLOEXEC, heap_flags);
+	close(heap);
+	return fd;
+}
+
+/* The entries of directory @path, or -1. */
+static inline int rk_dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
 	struct dirent *e;
 	int n = 0;
 
@@ -462,7 +478,23 @@ static inline int rk_count_fds(void)
 	while ((e = readdir(d)))
 		n += e->d_name[0] != '.';
 	closedir(d);
-	return n - 1;	/* the directory's own fd */
+	return n;
+}
+
+/* The number of open fds of this process. */
+static inline int rk_count_fds(void)
+{
+	return rk_dir_entries("/proc/self/fd") - 1;	/* the directory's own */
+}
+
+/* The number of bytes of @p that are not @byte. */
+static inline size_t rk_not_byte(const unsigned char *p, size_t len, int byte)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += p[i] != byte;
+	return n;
 }
 
 /* xorshift32: the same sequence for the same seed */

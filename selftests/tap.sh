@@ -53,3 +53,26 @@ rt_trace_on() {
 		return
 	done
 }
+
+# hold_start NODE OUT: rk_heap_as allocates 64 KiB from NODE, writes and
+# reads it back through a mapping, and holds it until hold_end; its output
+# goes to OUT. Returns once it said "mapped" (or gave up, or 30 s by the
+# kernel's uptime passed: a guest's sleep may be cut short).
+hold_start() {
+	rm -f /tmp/hold.fifo
+	mkfifo /tmp/hold.fifo
+	rk_heap_as 0 0 - "$1" hold < /tmp/hold.fifo > "$2" &
+	hold_pid=$!
+	exec 3> /tmp/hold.fifo
+	hold_end=$(( $(cut -d. -f1 /proc/uptime) + 30 ))
+	while ! grep -q mapped "$2" && [ "$(cut -d. -f1 /proc/uptime)" -lt "$hold_end" ]; do
+		kill -0 "$hold_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+
+# hold_end: the buffer of hold_start is freed
+hold_end() {
+	exec 3>&-
+	wait "$hold_pid"
+}

@@ -16,25 +16,13 @@ INFO=/proc/rk_dma_heap/rk-dma-heap-info
 # read it back through a mapping): its range in the info node lies in the
 # pool, and the usage node and rk-dma-heap-top show both heaps.
 carve_buffer() {
-	fifo=/tmp/carve.fifo
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	rk_heap_as 0 0 - "$CARVE" hold < "$fifo" > /tmp/carve.out &
-	pid=$!
-	exec 3> "$fifo"
-	i=0
-	while ! grep -q mapped /tmp/carve.out && [ $i -lt 100 ]; do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	hold_start "$CARVE" /tmp/carve.out
 	range=$(grep -A1 '^dma-heap:<rk-dma-heap-carveout> ' "$INFO" |
 		sed -n 's/.*\[\(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p')
 	heaps=$(grep -c -e '^heap rk-dma-heap-cma$' -e '^heap rk-dma-heap-carveout$' \
 		/proc/rk_dma_heap/rk-dma-heap-usage)
 	top=$(rk-dma-heap-top --once)
-	exec 3>&-
-	wait "$pid"
+	hold_end
 	expect_eq "rk_heap_as on $CARVE" "mapped 65536" "$(cat /tmp/carve.out)" || return 1
 	set -- $range
 	[ $# -eq 2 ] || { echo "no buffer of rk-dma-heap-carveout in $INFO"; cat "$INFO"; return 1; }

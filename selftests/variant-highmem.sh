@@ -54,22 +54,9 @@ cma_buffers() {
 small_buffer() {
 	base=$(dmesg | sed -n 's/.*heap rk-dma-heap-small: 2048 KiB at \(0x[0-9a-f]*\), .*/\1/p' | tail -n 1)
 	[ -n "$base" ] || { echo "no registration line of rk-dma-heap-small"; return 1; }
-	fifo=/tmp/small.fifo
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	rk_heap_as 0 0 - "$SMALL" hold < "$fifo" > /tmp/small.out &
-	pid=$!
-	exec 3> "$fifo"
-	# rk_heap_as says "mapped" once it holds the buffer; polled by
-	# uptime, not by counting sleeps, which a guest may cut short
-	end=$(( $(cut -d. -f1 /proc/uptime) + 30 ))
-	while ! grep -q mapped /tmp/small.out && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	hold_start "$SMALL" /tmp/small.out
 	range=$(ranges rk-dma-heap-small)
-	exec 3>&-
-	wait "$pid"
+	hold_end
 	expect_eq "rk_heap_as on $SMALL" "mapped 65536" "$(cat /tmp/small.out)" || return 1
 	set -- $range
 	[ $# -eq 2 ] || { echo "no buffer of rk-dma-heap-small in $INFO"; cat "$INFO"; return 1; }
