@@ -353,6 +353,16 @@ TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
 
 	if (rk_backend() == RK_BACKEND_CARVEOUT)
 		SKIP(return, "a carve-out's pool never goes back to the system");
+	/*
+	 * Reclaim of a guest with GiBs of RAM and no swap finds nothing to
+	 * reclaim in the anonymous memory that fills it, and reaches the
+	 * shrinkers only when the kernel's own (unmovable) allocations run
+	 * out, which the pool's CMA pages cannot serve: the OOM killer then
+	 * ends the test. The 512 MiB and 1 GiB guests test the shrinker.
+	 */
+	if (total_kb > (2LL << 20))
+		SKIP(return, "%lld MiB of RAM: memory pressure comes as OOM here",
+		     total_kb >> 10);
 	rk_region(&base, &size);
 	ASSERT_LT(0ULL, size);
 	ASSERT_LE((long long)KIB(size), cma_total_kb)
