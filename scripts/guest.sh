@@ -25,8 +25,10 @@ kdir=$(cat "$out/kernel-dir")
 dtbdir="$RK_TOP/out/dtb/$K_ARCH"
 dtb="$dtbdir/rk-virt.dtb"
 initrd="$out/initrd.gz"
-# a cap for a hung guest; a KASAN guest under load needs many minutes
-timeout=${RK_GUEST_TIMEOUT:-1800}
+# a cap for a hung guest; a KASAN guest under load needs many minutes, the
+# PREEMPT_RT KASAN one most (its 10,000-buffer test alone: 10 minutes at
+# load 8)
+timeout=${RK_GUEST_TIMEOUT:-2700}
 # what this boot alone uses (device-tree variants, the run initrd): two
 # boots at once, e.g. make bench beside a guest of the same kernel, must
 # not write each other's files
