@@ -294,9 +294,10 @@ static inline void rk_dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 
 /*
  * rk_dma_reaches(dev, dma, phys): whether @dma, a streaming mapping of the
- * bytes at @phys for @dev, is those bytes themselves as @dev sees them: no bounce buffer of swiotlb in between (nor an IOMMU). The
- * translation is the DMA layer's own (<linux/dma-direct.h>, inline on every
- * kernel; on ARM32 before 6.0 an architecture header of the same name).
+ * bytes at @phys for @dev, is those bytes themselves as @dev sees them: no
+ * bounce buffer of swiotlb in between (nor an IOMMU). The translation is
+ * the DMA layer's own (<linux/dma-direct.h>, inline on every kernel; on
+ * ARM32 before 6.0 an architecture header of the same name).
  */
 #include <linux/dma-direct.h>
 

@@ -118,9 +118,14 @@ check|variant:*)
 	log="$out/console-${mode/:/-}.log"
 	rk_log "booting Linux $v ($mode), console in $log"
 	status=0
-	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
-		< /dev/null > "$log" 2>&1 || status=$?
+	# the boot's wall-clock and CPU seconds (QEMU's user and system
+	# time), for make check's timing table
+	TIMEFORMAT="%R %U %S"
+	{ time timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \
+		< /dev/null > "$log" 2>&1 || status=$?; } 2> "$tmp/time"
 	[ "$status" = 124 ] && echo "RK-GUEST-TIMEOUT after ${timeout}s" >> "$log"
+	read -r wall user sys < "$tmp/time" || true
+	echo "RK-GUEST-TIME wall ${wall%.*} cpu $(( ${user%.*} + ${sys%.*} ))" >> "$log"
 	echo "$log" ;;
 demo)
 	timeout "$timeout" "${qemu[@]}" -append "$cmdline loglevel=4" \

@@ -25,6 +25,11 @@ fi
 # before each test (module.sh loads the module, and a module loaded anew
 # starts with its events off) and after each insmod of lifecycle.sh.
 . /tests/tap.sh
+# uptime_cs: the kernel's uptime in hundredths of a second
+uptime_cs() {
+	read -r up rest < /proc/uptime
+	echo "${up%.*}${up#*.}"
+}
 RK_RT_TRACE=
 case "$(uname -v) $(cat /sys/kernel/realtime 2>/dev/null)" in
 *PREEMPT_RT*|*" 1") RK_RT_TRACE=1 ;;
@@ -52,8 +57,11 @@ for t in "$@"; do
 	name=$(basename "$t")
 	echo "# selftest: $name"
 	rt_trace_on
+	t0=$(uptime_cs)
 	"$t" 2>&1
 	echo "# exit: $name $?"
+	# what each test costs, for the rig's timing table
+	echo "# seconds: $name $(( ($(uptime_cs) - t0) / 100 ))"
 	rt_trace_report "$name"
 done
 echo "RK-TAP-END"
@@ -61,10 +69,6 @@ echo "RK-TAP-END"
 # where the guest's sleep returned at once (ARM32 kernels without
 # COMPAT_32BIT_TIME), kmemleak's second scan came before the last test's
 # objects were old enough to be reported, and a leak passed unseen.
-uptime_cs() {
-	read -r up rest < /proc/uptime
-	echo "${up%.*}${up#*.}"
-}
 wait_seconds() {
 	end=$(( $(uptime_cs) + $1 * 100 ))
 	while [ "$(uptime_cs)" -lt "$end" ]; do
