@@ -113,37 +113,47 @@ void rk_dma_heap_track(struct rk_dma_heap *heap, struct rk_dma_heap_alloc *a,
 }
 
 /*
- * An allocation holds the heap from before the implementation is asked
- * until its memory is back, and so does a free while it runs: a removed
- * heap refuses new allocations, and its implementation's state goes with
- * the last one. Returns false when the heap cannot be held.
+ * A call into the heap's operations holds the module they live in: the
+ * operations to call, or NULL if that module is going away. Ours have no
+ * owner; a heap whose module went has ours in their place. Called with
+ * heap->lock held.
  */
-static bool rk_dma_heap_get_alloc(struct rk_dma_heap *heap, bool freeing)
+static const struct rk_dma_heap_ops *rk_dma_heap_ops_get_locked(struct rk_dma_heap *heap)
 {
-	bool held;
+	lockdep_assert_held(&heap->lock);
+	return try_module_get(heap->owner) ? heap->ops : NULL;
+}
+
+static const struct rk_dma_heap_ops *rk_dma_heap_ops_get(struct rk_dma_heap *heap)
+{
+	const struct rk_dma_heap_ops *ops;
 
 	mutex_lock(&heap->lock);
-	held = !heap->removed || (freeing && heap->nr_allocs);
-	if (held) {
-		heap->nr_allocs++;
-		refcount_inc(&heap->users);
-	}
+	ops = rk_dma_heap_ops_get_locked(heap);
 	mutex_unlock(&heap->lock);
-	return held;
+	return ops;
 }
 
 /*
- * A call into the heap's operations holds the module they live in: the
- * operations to call, or NULL if that module is going away. Ours have no
- * owner; a heap whose module went has ours in their place.
+ * An allocation holds the heap from before the implementation is asked
+ * until its memory is back, and so does a free while it runs: a removed
+ * heap refuses new allocations, and its implementation's state goes with
+ * the last one. While it calls the operations it holds their module too;
+ * both are taken under one lock. Returns the operations, NULL with the
+ * heap held (rk_dma_heap_put_alloc() drops it) when their module is going
+ * away, or ERR_PTR(-ENODEV) with nothing held when the heap cannot be.
  */
-static const struct rk_dma_heap_ops *rk_dma_heap_ops_get(struct rk_dma_heap *heap)
+static const struct rk_dma_heap_ops *rk_dma_heap_get_alloc(struct rk_dma_heap *heap,
+							     bool freeing)
 {
-	const struct rk_dma_heap_ops *ops = NULL;
+	const struct rk_dma_heap_ops *ops = ERR_PTR(-ENODEV);
 
 	mutex_lock(&heap->lock);
-	if (try_module_get(heap->owner))
-		ops = heap->ops;
+	if (!heap->removed || (freeing && heap->nr_allocs)) {
+		heap->nr_allocs++;
+		refcount_inc(&heap->users);
+		ops = rk_dma_heap_ops_get_locked(heap);
+	}
 	mutex_unlock(&heap->lock);
 	return ops;
 }
@@ -198,14 +208,13 @@ static void rk_dma_heap_put_alloc(struct rk_dma_heap *heap)
  */
 static const struct rk_dma_heap_ops *rk_dma_heap_get_new_alloc(struct rk_dma_heap *heap)
 {
-	const struct rk_dma_heap_ops *ops;
+	const struct rk_dma_heap_ops *ops = rk_dma_heap_get_alloc(heap, false);
 
-	if (!rk_dma_heap_get_alloc(heap, false)) {
+	if (IS_ERR(ops)) {
 		pr_warn_ratelimited("%s: allocation refused: the heap's device is gone\n",
 				    heap->name);
-		return ERR_PTR(-ENODEV);
+		return ops;
 	}
-	ops = rk_dma_heap_ops_get(heap);
 	if (ops)
 		return ops;
 	rk_dma_heap_put_alloc(heap);
@@ -225,13 +234,13 @@ static const struct rk_dma_heap_ops *rk_dma_heap_get_new_alloc(struct rk_dma_hea
  */
 const struct rk_dma_heap_ops *rk_dma_heap_hold(struct rk_dma_heap *heap)
 {
-	const struct rk_dma_heap_ops *ops = ERR_PTR(-ENODEV);
+	const struct rk_dma_heap_ops *ops = rk_dma_heap_get_alloc(heap, false);
 
-	if (rk_dma_heap_get_alloc(heap, false))
-		ops = rk_dma_heap_ops_get(heap);
+	if (IS_ERR(ops))
+		return NULL;
 	if (!ops)
 		rk_dma_heap_put_alloc(heap);
-	return IS_ERR(ops) ? NULL : ops;
+	return ops;
 }
 
 /**
@@ -1185,13 +1194,13 @@ void rk_dma_heap_free_contig_pages(struct rk_dma_heap *heap,
 
 	if (!heap || IS_ERR_OR_NULL(pages))
 		return;
-	if (!rk_dma_heap_get_alloc(heap, true)) {
+	ops = rk_dma_heap_get_alloc(heap, true);
+	if (IS_ERR(ops)) {
 		pr_err("%s: refusing to free %zu bytes at pfn 0x%lx: the heap's device is gone and none of its pages are allocated\n",
 		       heap->name, PAGE_ALIGN(len), page_to_pfn(pages));
 		return;
 	}
 	/* where the heap's module went, ours refuse: nothing can free them */
-	ops = rk_dma_heap_ops_get(heap);
 	if (ops && ops->contig_free)
 		ops->contig_free(heap, pages, PAGE_ALIGN(len), name);
 	if (ops)
