@@ -21,10 +21,42 @@ src=$(rk_bsp_source "$k") || status=$?
 [ "$status" = 0 ] || exit "$status"
 out=$(rk_bsp_kernel_dir "$k" "$src")
 rk_kernel_lock "$k" "$out"
+kmake() {
+	make -C "$src" O="$out" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" "$@"
+}
+
+# A bsp-intree kernel whose last build had the same BSP tree, fragments
+# and recipe differs from it only in our sources: make rebuilds what they
+# touch in that build directory (a minute or two) instead of the whole
+# kernel (about ten), which every change of the module would cost.
+base=
+reuse=
+if [ "$K_KIND" = bsp-intree ]; then
+	base=$( { cat "$src/.bsp-source" 2>/dev/null; echo "recipe $RK_BSP_KERNEL_RECIPE";
+		rk_kernel_fragment "$k"; } | sha256sum | cut -c1-16)
+	for old in "$RK_CACHE/build/linux-$k-"*; do
+		[ "$old" != "$out" ] && [ -e "$old/.done" ] &&
+			[ "$(cat "$old/.base" 2>/dev/null)" = "$base" ] && reuse=$old
+	done
+fi
+if [ -n "$reuse" ]; then
+	rk_log "rebuilding Linux $k in $out: only rk_dma_heap changed since $reuse"
+	rm -rf "$out"
+	mv "$reuse" "$out"
+	rm -f "$out/.done"
+	if ! kmake -j"$RK_JOBS" zImage modules > "$out/build.log" 2>&1; then
+		tail -n 40 "$out/build.log" >&2
+		rk_die "Linux $k build failed (log: $out/build.log)"
+	fi
+	rk_kernel_install "$k" "$out" zImage
+	echo "$out"
+	exit 0
+fi
 
 rk_log "building Linux $k ($src) in $out, about 5 minutes"
 rm -rf "$out"
 mkdir -p "$out"
+[ -z "$base" ] || echo "$base" > "$out/.base"
 # The fragments repeat some options (qemu/kernel-bsp.config turns off what
 # qemu/kernel.config turns on): keep the last line of each option, so that
 # the merge and the check below see one value per option.
@@ -36,9 +68,6 @@ rk_kernel_fragment "$k" | awk '
 	{ line[NR] = $0; last[sym] = NR; name[NR] = sym }
 	END { for (i = 1; i <= NR; i++) if ((i in line) && last[name[i]] == i) print line[i] }
 ' > "$frag"
-kmake() {
-	make -C "$src" O="$out" ARCH="$K_ARCH" CROSS_COMPILE="$K_CROSS" "$@"
-}
 # merge_config.sh leaves its temporary files in the current directory: the
 # build directory, not the tree. -m: merge only; olddefconfig then fills in
 # the defaults and resolves the dependencies.

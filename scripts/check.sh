@@ -138,12 +138,21 @@ build_kernel() {
 	fi
 }
 
-# The builder: each kernel in order, one at a time; "KERNEL ok|failed
+# The builder: each kernel, one at a time; "KERNEL ok|failed
 # SECONDS" in $state/built when one is done, "KERNEL START" in
 # $state/building while one builds.
 builder() {
-	local v t0
+	local v t0 ready='' compile=''
+	# what is cached first: a compile (a new kernel, the in-tree BSP
+	# kernel after a change of the module) holds up no other kernel
 	for v in $order; do
+		if rk_kernel_cached "$v"; then
+			ready="$ready $v"
+		else
+			compile="$compile $v"
+		fi
+	done
+	for v in $ready $compile; do
 		mkdir -p "$out/$v"
 		t0=$(date +%s)
 		echo "$v $t0" > "$state/building"
@@ -169,7 +178,9 @@ prefetch=$!
 : > "$state/built"
 builder &
 builder_pid=$!
-trap 'kill $builder_pid $prefetch $(jobs -pr) 2>/dev/null' INT TERM
+# stopped, it stops what it started: the process group, and the guests
+# through their timeout, which passes the signal on
+trap 'trap - INT TERM; kill 0; exit 130' INT TERM
 
 # build_estimate KERNEL: seconds its build took last time it compiled
 build_estimate() {

@@ -214,6 +214,23 @@ rk_kernel_build() {
 	esac
 }
 
+# rk_kernel_cached KERNEL: whether the kernel is ready to use without a
+# compile: a debug or BSP kernel built before with today's key; Debian's
+# are downloaded, never compiled (a BSP kernel without its tree counts as
+# ready: its build fails at once).
+rk_kernel_cached() {
+	local dir tree
+	rk_kernel "$1"
+	case "$K_KIND" in
+	debug) dir=$(rk_kernel_dir "$1") || return 1 ;;
+	bsp*)
+		tree=$(rk_bsp_source "$1" 2>/dev/null) || return 0
+		dir=$(rk_bsp_kernel_dir "$1" "$tree") ;;
+	*) return 0 ;;
+	esac
+	[ -e "$dir/.done" ]
+}
+
 # rk_kernel_lock KERNEL OUT: one preparation of a kernel at a time (make
 # check prepares Debian's kernels in the background while a guest may ask
 # for the same one); then, if OUT is complete, print it and end the script.

@@ -55,11 +55,12 @@ rk_time_put() {
 	mv "$RK_TIMES.new" "$RK_TIMES"
 }
 
-# rk_eta ELAPSED ESTIMATE: "about m:ss left", or how far over it is
+# rk_eta ELAPSED ESTIMATE: "about m:ss left", or that it is over the
+# estimate (what it took last time, or a guess on a first run)
 rk_eta() {
 	if [ "$1" -lt "$2" ]; then
 		echo "about $(rk_mmss $(($2 - $1))) left"
 	else
-		echo "over the $(rk_mmss "$2") it took last time"
+		echo "over the estimated $(rk_mmss "$2")"
 	fi
 }
