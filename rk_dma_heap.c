@@ -143,8 +143,7 @@ static const struct rk_dma_heap_ops *rk_dma_heap_ops_get(struct rk_dma_heap *hea
  * heap held (rk_dma_heap_put_alloc() drops it) when their module is going
  * away, or ERR_PTR(-ENODEV) with nothing held when the heap cannot be.
  */
-static const struct rk_dma_heap_ops *rk_dma_heap_get_alloc(struct rk_dma_heap *heap,
-							     bool freeing)
+static const struct rk_dma_heap_ops *rk_dma_heap_get_alloc(struct rk_dma_heap *heap, bool freeing)
 {
 	const struct rk_dma_heap_ops *ops = ERR_PTR(-ENODEV);
 

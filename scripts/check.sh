@@ -249,6 +249,7 @@ boot_label() {
 queue=()		# jobs ready to start: "boot KERNEL MODE" or "host NAME"
 hosts_left=$HOST_CHECKS	# host checks not queued yet
 declare -A job_of=() since=()	# running jobs by pid: the job, its start
+declare -A est=()		# seconds each job took last time, by job
 seen=0			# lines of $state/built read
 
 # take_built: queue the boots of the kernels built since the last call
@@ -262,7 +263,7 @@ take_built() {
 			[ "$secs" -lt 120 ] || rk_time_put "build-$v" "$secs"
 			echo "$secs" > "$state/build-$v"
 			for mode in $(boot_modes "$v"); do
-				queue+=("boot $v $mode")
+				enqueue "boot $v $mode"
 			done
 			continue
 		fi
@@ -282,7 +283,7 @@ take_hosts() {
 	local h left=
 	for h in $hosts_left; do
 		if host_ready "$h"; then
-			queue+=("host $h")
+			enqueue "host $h"
 		else
 			left="$left $h"
 		fi
@@ -290,13 +291,18 @@ take_hosts() {
 	hosts_left=$left
 }
 
+# enqueue JOB: JOB is ready to start; its estimate is kept in est
+enqueue() {
+	queue+=("$1")
+	# shellcheck disable=SC2086
+	est[$1]=$(job_estimate $1)
+}
+
 # next_job: index in queue of the job with the longest estimate
 next_job() {
-	local i best=0 e max=-1
+	local i best=0 max=-1
 	for i in "${!queue[@]}"; do
-		# shellcheck disable=SC2086
-		e=$(job_estimate ${queue[$i]})
-		[ "$e" -le "$max" ] || { max=$e; best=$i; }
+		[ "${est[${queue[$i]}]}" -le "$max" ] || { max=${est[${queue[$i]}]}; best=$i; }
 	done
 	echo "$best"
 }
@@ -364,13 +370,20 @@ heartbeat() {
 	rk_say "running: ${line:-nothing}"
 }
 
-# free_slots: how many jobs may start now: one fewer while a kernel
-# compiles (more than a minute on one build: a cache hit takes seconds)
+# free_slots: how many jobs may start now. While a kernel compiles (more
+# than a minute on one build: a cache hit takes seconds), one fewer if the
+# guests would run out of work before it is done (a first run: the
+# compiles are what it waits for), all of them if not (a warm run with
+# one kernel to compile: the guests are).
 free_slots() {
-	local n=$slots b t0
+	local n=$slots b t0 j work=0 left
 	if read -r b t0 2>/dev/null < "$state/building" &&
 		[ $(($(date +%s) - t0)) -ge 60 ] && [ "$n" -gt 1 ]; then
-		n=$((n - 1))
+		for j in "${queue[@]}"; do
+			work=$((work + ${est[$j]}))
+		done
+		left=$(($(build_estimate "$b") - ($(date +%s) - t0)))
+		[ $((work / n)) -gt "$left" ] || n=$((n - 1))
 	fi
 	echo $((n - ${#job_of[@]}))
 }
