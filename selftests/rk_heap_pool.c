@@ -363,6 +363,14 @@ TEST_F_TIMEOUT(pool, memory_pressure_empties_the_pool, RK_TIMEOUT)
 	if (total_kb > (2LL << 20))
 		SKIP(return, "%lld MiB of RAM: memory pressure comes as OOM here",
 		     total_kb >> 10);
+	/*
+	 * On the PREEMPT_RT KASAN guest (1 GiB) reclaim reaches the shrinker
+	 * just as the kernel's own memory runs out: the pool went back after
+	 * 718 and 720 MiB were taken alone, and under load the OOM killer
+	 * came first, at 719 MiB.
+	 */
+	if (rk_preempt_rt())
+		SKIP(return, "PREEMPT_RT: reclaim reaches the pool only as the kernel's memory runs out");
 	rk_region(&base, &size);
 	ASSERT_LT(0ULL, size);
 	ASSERT_LE((long long)KIB(size), cma_total_kb)

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/rk-dma-heap.h>
 
@@ -602,6 +603,28 @@ static inline int rk_bounces_for_32bit(uint64_t end)
 	}
 	free(cmdline);
 	return force || end >= 1ULL << 32;
+}
+
+/*
+ * Whether the kernel is a real-time one, as run-all.sh tells: mainline's
+ * say PREEMPT_RT in their version, those of the RT patch set have
+ * /sys/kernel/realtime.
+ */
+static inline int rk_preempt_rt(void)
+{
+	struct utsname u;
+	char c = 0;
+	FILE *f;
+
+	if (!uname(&u) && strstr(u.version, "PREEMPT_RT"))
+		return 1;
+	f = fopen("/sys/kernel/realtime", "r");
+	if (!f)
+		return 0;
+	if (fread(&c, 1, 1, f) != 1)
+		c = 0;
+	fclose(f);
+	return c == '1';
 }
 
 #endif /* RK_TEST_H */
