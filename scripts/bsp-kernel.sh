@@ -39,45 +39,43 @@ if [ "$K_KIND" = bsp-intree ]; then
 			[ "$(cat "$old/.base" 2>/dev/null)" = "$base" ] && reuse=$old
 	done
 fi
+# configure: a new build directory with the merged configuration
+configure() {
+	local frag="$out/fragment.config"
+	rk_log "building Linux $k ($src) in $out, about 5 minutes"
+	rm -rf "$out"
+	mkdir -p "$out"
+	[ -z "$base" ] || echo "$base" > "$out/.base"
+	# The fragments repeat some options (qemu/kernel-bsp.config turns off what
+	# qemu/kernel.config turns on): keep the last line of each option, so that
+	# the merge and the check below see one value per option.
+	rk_kernel_fragment "$k" | awk '
+		/^CONFIG_[A-Za-z0-9_]*=/ { sym = $0; sub(/=.*/, "", sym) }
+		/^# CONFIG_[A-Za-z0-9_]* is not set$/ { sym = $2 }
+		!/^CONFIG_/ && !/^# CONFIG_[A-Za-z0-9_]* is not set$/ { next }
+		{ line[NR] = $0; last[sym] = NR; name[NR] = sym }
+		END { for (i = 1; i <= NR; i++) if ((i in line) && last[name[i]] == i) print line[i] }
+	' > "$frag"
+	# merge_config.sh leaves its temporary files in the current directory: the
+	# build directory, not the tree. -m: merge only; olddefconfig then fills in
+	# the defaults and resolves the dependencies.
+	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+		"$src/arch/arm/configs/rv1106_defconfig" "$frag") > "$out/merge.log" 2>&1 ||
+		{ cat "$out/merge.log" >&2; rk_die "merging the config fragment failed"; }
+	kmake -s olddefconfig
+
+	rk_config_check "$k" "$src" "$out" "$frag" ||
+		rk_die "config fragment does not apply to the BSP tree of $k"
+}
+
 if [ -n "$reuse" ]; then
 	rk_log "rebuilding Linux $k in $out: only rk_dma_heap changed since $reuse"
 	rm -rf "$out"
 	mv "$reuse" "$out"
 	rm -f "$out/.done"
-	if ! kmake -j"$RK_JOBS" zImage modules > "$out/build.log" 2>&1; then
-		tail -n 40 "$out/build.log" >&2
-		rk_die "Linux $k build failed (log: $out/build.log)"
-	fi
-	rk_kernel_install "$k" "$out" zImage
-	echo "$out"
-	exit 0
+else
+	configure
 fi
-
-rk_log "building Linux $k ($src) in $out, about 5 minutes"
-rm -rf "$out"
-mkdir -p "$out"
-[ -z "$base" ] || echo "$base" > "$out/.base"
-# The fragments repeat some options (qemu/kernel-bsp.config turns off what
-# qemu/kernel.config turns on): keep the last line of each option, so that
-# the merge and the check below see one value per option.
-frag="$out/fragment.config"
-rk_kernel_fragment "$k" | awk '
-	/^CONFIG_[A-Za-z0-9_]*=/ { sym = $0; sub(/=.*/, "", sym) }
-	/^# CONFIG_[A-Za-z0-9_]* is not set$/ { sym = $2 }
-	!/^CONFIG_/ && !/^# CONFIG_[A-Za-z0-9_]* is not set$/ { next }
-	{ line[NR] = $0; last[sym] = NR; name[NR] = sym }
-	END { for (i = 1; i <= NR; i++) if ((i in line) && last[name[i]] == i) print line[i] }
-' > "$frag"
-# merge_config.sh leaves its temporary files in the current directory: the
-# build directory, not the tree. -m: merge only; olddefconfig then fills in
-# the defaults and resolves the dependencies.
-(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
-	"$src/arch/arm/configs/rv1106_defconfig" "$frag") > "$out/merge.log" 2>&1 ||
-	{ cat "$out/merge.log" >&2; rk_die "merging the config fragment failed"; }
-kmake -s olddefconfig
-
-rk_config_check "$k" "$src" "$out" "$frag" ||
-	rk_die "config fragment does not apply to the BSP tree of $k"
 
 if ! kmake -j"$RK_JOBS" zImage modules > "$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2

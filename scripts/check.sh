@@ -22,6 +22,11 @@ mkdir -p "$host" "$state"
 slots=${RK_GUESTS:-$(nproc)}
 [ "$slots" -ge 1 ] || slots=1
 
+# The boots of every kernel, and those only the arm64 debug kernels add
+BOOTS="check variant:nonode variant:badregion variant:unaligned
+	variant:carveout variant:carvepool"
+BOOTS_ARM64_DEBUG="variant:highmem variant:bounce"
+
 # boot_modes KERNEL: the guests one kernel boots (those of MODES only, when
 # it is given). A bsp-intree kernel's test script boots its own (one job
 # here).
@@ -42,8 +47,7 @@ all_modes() {
 		echo suite
 		return
 	fi
-	echo check variant:nonode variant:badregion variant:unaligned \
-		variant:carveout variant:carvepool
+	echo "$BOOTS"
 	# RAM above 4 GiB and bouncing importers: the shapes of RK35xx
 	# boards, and the only guests with QEMU's RAM there (ARM32 would need
 	# LPAE kernels). The arm64 debug kernels cover both backends (6.12:
@@ -51,7 +55,7 @@ all_modes() {
 	# debugging watching; Debian's add minutes to the run and nothing
 	# those do not see.
 	[ "$K_ARCH" != arm64 ] || [ "$K_KIND" != debug ] ||
-		echo variant:highmem variant:bounce
+		echo "$BOOTS_ARM64_DEBUG"
 }
 
 HOST_CHECKS="dt-check tap-parser install dkms style"
@@ -254,7 +258,7 @@ seen=0			# lines of $state/built read
 
 # take_built: queue the boots of the kernels built since the last call
 take_built() {
-	local v st secs mode
+	local v st secs mode modes
 	while read -r v st secs; do
 		seen=$((seen + 1))
 		if [ "$st" = ok ]; then
@@ -271,10 +275,12 @@ take_built() {
 		rk_step "building for Linux $v failed: $out/$v/build.log"
 		{ tail -n 30 "$out/$v/build.log"; echo "building for Linux $v failed"; } \
 			> "$out/$v/console-check.log"
-		for mode in $(boot_modes "$v"); do
-			RK_P_STEP=$((RK_P_STEP + 1))
-		done
-		echo "$v=$out/$v/console-check.log" > "$state/args-$v-$(boot_modes "$v" | awk '{ print $1 }')"
+		# its boots are steps that will not run; the summary has its
+		# failure in its first boot's place
+		modes=$(boot_modes "$v")
+		set -- $modes
+		RK_P_STEP=$((RK_P_STEP + $#))
+		echo "$v=$out/$v/console-check.log" > "$state/args-$v-$1"
 	done < <(tail -n +$((seen + 1)) "$state/built")
 }
 
@@ -313,7 +319,7 @@ start_job() {
 	read -r kind v mode <<< "$1"
 	case "$kind" in
 	boot)
-		rk_step "booting Linux $v ($mode), about $(rk_mmss "$(job_estimate boot "$v" "$mode")")"
+		rk_step "booting Linux $v ($mode), about $(rk_mmss "${est[$1]}")"
 		if [ "$mode" = suite ]; then
 			"$RK_TOP/scripts/bsp-intree-test.sh" > "$out/$v/test.log" 2>&1 &
 		else
@@ -351,21 +357,21 @@ finish_job() {
 		echo "$secs" > "$state/time-host-$v"
 		rk_say "done: host check $v in $(rk_mmss "$secs")" ;;
 	esac
-	unset "job_of[$1]" "since[$1]"
+	unset "est[${job_of[$1]}]" "job_of[$1]" "since[$1]"
 }
 
 # heartbeat: what runs, when nothing was said for a minute
 heartbeat() {
-	local pid kind v mode now line='' b t0
+	local pid v mode now line='' b t0
 	[ "$(rk_quiet_for)" -ge 60 ] || return 0
 	now=$(date +%s)
 	if read -r b t0 2>/dev/null < "$state/building"; then
 		line="building Linux $b ($(rk_mmss $((now - t0))), $(rk_eta $((now - t0)) "$(build_estimate "$b")"))"
 	fi
 	for pid in "${!job_of[@]}"; do
-		read -r kind v mode <<< "${job_of[$pid]}"
+		read -r _ v mode <<< "${job_of[$pid]}"
 		[ -z "$line" ] || line="$line; "
-		line="$line$v${mode:+ $mode} ($(rk_mmss $((now - ${since[$pid]}))), $(rk_eta $((now - ${since[$pid]})) "$(job_estimate "$kind" "$v" "$mode")"))"
+		line="$line$v${mode:+ $mode} ($(rk_mmss $((now - ${since[$pid]}))), $(rk_eta $((now - ${since[$pid]})) "${est[${job_of[$pid]}]}"))"
 	done
 	rk_say "running: ${line:-nothing}"
 }
@@ -415,16 +421,15 @@ wait "$builder_pid" "$prefetch"
 times_table() {
 	local v mode t b sum
 	printf '%-18s %7s' kernel build
-	for mode in check nonode badregion unaligned carveout carvepool highmem bounce; do
-		printf ' %9s' "$mode"
+	for mode in $BOOTS $BOOTS_ARM64_DEBUG; do
+		printf ' %9s' "${mode#variant:}"
 	done
 	printf ' %9s\n' "boots"
 	for v in $order; do
 		b=$(cat "$state/build-$v" 2>/dev/null || echo -)
 		printf '%-18s %7s' "$v" "$b"
 		sum=0
-		for mode in check variant:nonode variant:badregion variant:unaligned \
-			variant:carveout variant:carvepool variant:highmem variant:bounce; do
+		for mode in $BOOTS $BOOTS_ARM64_DEBUG; do
 			t=$(cat "$state/time-$v-$mode" 2>/dev/null || echo -)
 			[ "$t" = - ] || sum=$((sum + t))
 			printf ' %9s' "$t"
